@@ -1,0 +1,32 @@
+# Two entry points for a bare machine: `make demo` (the main job) and `make test`.
+# Each creates .venv on first use and installs panodepth with its dev extras.
+# torch/torchvision are pinned here (not in pyproject) to the builds this machine kind has on disk.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check $(TORCH_PINS)
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+.PHONY: install test lint demo bench
+install: $(VENV)/.installed
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+# real panoramas for smoke runs live beside the repo (never copied into it); depth maps excluded
+SAMPLES := $(filter-out %depth_u16.png,$(wildcard ../shared/data/panoramas/*.png ../shared/data/panoramas/*.jpg))
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/panodepth project $(SAMPLES) --pattern --out outputs/demo --rotate 30 20 10 --fov 90
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/projection.py

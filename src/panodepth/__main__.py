@@ -1,0 +1,3 @@
+from panodepth.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""The ``panodepth`` command: parses arguments and dispatches to one subcommand module each.
+
+Subcommands hold no logic of their own: each module under :mod:`panodepth.cli` declares its
+arguments and calls the library.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from jsonargparse import ArgumentParser
+
+from . import project
+
+SUBCOMMANDS = {"project": project}
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="panodepth", description=__doc__.splitlines()[0])
+    subcommands = parser.add_subcommands(dest="command")
+    for name, module in SUBCOMMANDS.items():
+        sub = ArgumentParser(description=module.__doc__)
+        module.add_arguments(sub)
+        subcommands.add_subcommand(name, sub, help=module.__doc__.splitlines()[0])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    cfg = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    return SUBCOMMANDS[cfg.command].run(cfg[cfg.command])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

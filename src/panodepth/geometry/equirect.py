@@ -1,0 +1,43 @@
+"""Rotating equirect images on the sphere.
+
+Convention: ``rotate_equirect(img, R)`` is the panorama seen by a camera rotated by ``R``
+(camera-to-world, :mod:`panodepth.geometry.rotation`): output ray ``d`` samples the input at
+``R @ d``. Rotating by ``R`` and then by ``Rᵀ`` gives the input back (up to interpolation).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ._checks import check_equirect, check_mode, check_rotation
+from .perspective import view_grid
+from .sampling import sample_equirect
+from .sphere import _cached_equirect_rays
+
+
+def rotate_equirect(img: Tensor, rotation: Tensor, mode: str = "bilinear") -> Tensor:
+    """Rotate an equirect image on the sphere.
+
+    Args:
+        img: (B, C, H, W) equirect image, W = 2·H.
+        rotation: (3, 3) or (B, 3, 3) camera-to-world rotation(s), one per sample.
+        mode: ``"bilinear"`` or ``"nearest"`` (use nearest for depth maps with invalid 0s).
+
+    Returns:
+        (B, C, H, W) rotated image.
+
+    Example:
+        >>> from panodepth.geometry import rotation_matrix
+        >>> img = torch.rand(1, 3, 32, 64)
+        >>> half_turn = rotation_matrix(torch.tensor(3.14159265), 0.0, 0.0)
+        >>> torch.allclose(rotate_equirect(img, half_turn), img.roll(32, dims=-1), atol=1e-4)
+        True
+    """
+    img = check_equirect(img)
+    check_mode(mode)
+    b, c, height, width = img.shape
+    rotation = check_rotation(rotation, b).float()
+    rays_t = _cached_equirect_rays(height, width, img.device, torch.float32).reshape(-1, 3).T
+    grid, border = view_grid(rotation.unsqueeze(1), rays_t, width, height, width)
+    return sample_equirect(img, grid, mode, border=border).view(b, c, height, width)
