@@ -7,6 +7,7 @@ arguments and calls the library.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 
 from jsonargparse import ArgumentParser
@@ -26,10 +27,16 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def _show_warning(message: Warning | str, *_args: object, **_kwargs: object) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     cfg = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    return SUBCOMMANDS[cfg.command].run(cfg[cfg.command])
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning  # one line per warning, no source excerpt
+        return SUBCOMMANDS[cfg.command].run(cfg[cfg.command])
 
 
 if __name__ == "__main__":
