@@ -31,8 +31,15 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from ._checks import check_equirect, check_rotation, check_size, check_tensor
-from .perspective import equirect_to_views, views_to_equirect
+from ._checks import (
+    check_equirect,
+    check_equirect_size,
+    check_mode,
+    check_rotation,
+    check_size,
+    check_tensor,
+)
+from .perspective import _equirect_to_views, _views_to_equirect
 
 FACE_NAMES: tuple[str, ...] = ("F", "R", "B", "L", "U", "D")
 
@@ -90,7 +97,12 @@ def equirect_to_cube(
     """
     img = check_equirect(img)
     check_size(face_size, "face_size")
-    return equirect_to_views(img, _cube_rotations(rotation, img), 90.0, face_size, mode)
+    check_mode(mode)
+    rotations = _cube_rotations(rotation, img)
+    if rotations.ndim == 3:
+        rotations = rotations.unsqueeze(0)
+    cache = rotation is None
+    return _equirect_to_views(img, rotations, 90.0, (face_size, face_size), mode, cache)
 
 
 def cube_to_equirect(
@@ -117,5 +129,10 @@ def cube_to_equirect(
     faces = check_tensor(faces, "faces", 5)
     if faces.shape[1] != 6 or faces.shape[-1] != faces.shape[-2]:
         raise ValueError(f"faces must have shape (B, 6, C, S, S), got {tuple(faces.shape)}")
-    img, _ = views_to_equirect(faces, _cube_rotations(rotation, faces), 90.0, height, width, mode)
+    check_mode(mode)
+    height, width = check_equirect_size(height, width)
+    rotations = _cube_rotations(rotation, faces)
+    if rotations.ndim == 3:
+        rotations = rotations.unsqueeze(0)
+    img, _ = _views_to_equirect(faces, rotations, 90.0, height, width, mode, rotation is None)
     return img

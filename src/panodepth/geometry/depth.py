@@ -85,7 +85,11 @@ def disparity_to_depth(disparity: Tensor, valid: Tensor | None = None) -> Tensor
 def _safe_reciprocal(x: Tensor, valid: Tensor | None) -> Tensor:
     ok = x > 0
     if valid is not None:
-        if valid.shape != x.shape and torch.broadcast_shapes(valid.shape, x.shape) != x.shape:
+        try:
+            fits = torch.broadcast_shapes(valid.shape, x.shape) == x.shape
+        except RuntimeError:
+            fits = False
+        if not fits:
             raise ValueError(f"valid mask {tuple(valid.shape)} does not match {tuple(x.shape)}")
         ok = ok & valid.bool()
     # the where() keeps gradients finite: the reciprocal is only taken of positive values

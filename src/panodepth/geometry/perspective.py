@@ -111,12 +111,28 @@ def equirect_to_views(
     """
     img = check_equirect(img)
     check_mode(mode)
-    h, w = check_hw(size)
-    fov = check_fov(fov_deg)
+    size = check_hw(size)
+    rotations = _check_view_rotations(rotations, img.shape[0])
+    return _equirect_to_views(img, rotations, check_fov(fov_deg), size, mode)
+
+
+def _equirect_to_views(
+    img: Tensor,
+    rotations: Tensor,
+    fov: float,
+    size: tuple[int, int],
+    mode: str,
+    cache: bool = False,
+) -> Tensor:
+    """:func:`equirect_to_views` on checked inputs; rotations (G, N, 3, 3).
+
+    ``cache=True`` is for the library's fixed view sets (cube faces, tangent images): their
+    grids are cached and not differentiable w.r.t. the rotations.
+    """
     b, c, height, width = img.shape
-    rotations = _check_view_rotations(rotations, b)
+    h, w = size
     n = rotations.shape[1]
-    if rotations.shape[0] == 1:
+    if cache:
         grid, border = _cached_view_grid(
             _rotations_key(rotations[0]), h, w, fov, height, width, img.device
         )
@@ -134,7 +150,7 @@ def view_grid(
 
     Args:
         rotations: (G, N, 3, 3) view rotations.
-        rays_t: (3, h·w) view rays (transposed, contiguous rows for fast elementwise math).
+        rays_t: (3, h·w) view rays (transposed: contiguous rows for fast elementwise math).
         row_length: w, the width of the views (``grid_sample`` vectorises along grid rows,
             so the grid keeps the views' rows).
         height, width: size of the equirect image to be sampled.
@@ -142,21 +158,46 @@ def view_grid(
     Returns:
         ``(grid, border)``: grid (G, N·h, w, 2) (the rows of all N views in order) and the
         ``(g, m)`` indices of :func:`~panodepth.geometry.sampling.border_samples`.
+
+    On the CPU the work is done one view at a time so that the intermediates stay in cache
+    (this machine kind is memory-bound); on accelerators all views go in one batch.
+    Differentiable w.r.t. ``rotations``.
     """
     g_, n = rotations.shape[:2]
-    x, y, z = torch.matmul(rotations, rays_t).unbind(2)  # each (G, N, h·w)
-    lon = torch.atan2(x, z)
-    neg_lat = torch.atan2(y, torch.hypot(x, z))
-    near = (lon.abs() > math.pi * (1 - 1 / width)) | (
-        neg_lat.abs() > math.pi / 2 * (1 - 1 / height)
-    )
-    grid = torch.stack((lon, neg_lat), -1).mul_(_GRID_SCALE.to(lon))
     hw = rays_t.shape[1]
-    g, m = near.reshape(g_, n * hw).nonzero(as_tuple=True)
-    return grid.reshape(g_, n * hw // row_length, row_length, 2), (g, m)
+    flat = rotations.reshape(g_ * n, 3, 3)
+    dtype = torch.promote_types(rotations.dtype, rays_t.dtype)
+    grid = torch.empty(g_ * n, hw, 2, device=rays_t.device, dtype=dtype)
+    per_chunk = max(1, _CPU_CHUNK_POINTS // hw) if rays_t.device.type == "cpu" else g_ * n
+    lon_max, lat_max = 1 - 1 / width, 1 - 1 / height
+    hits: list[tuple[int, Tensor]] = []
+    for start in range(0, g_ * n, per_chunk):
+        x, y, z = _rotate_rays(flat[start : start + per_chunk], rays_t).unbind(1)
+        gx = torch.atan2(x, z).mul_(1 / math.pi)
+        gy = torch.atan2(y, torch.hypot(x, z)).mul_(2 / math.pi)  # y down: −latitude
+        near = (gx.abs() > lon_max) | (gy.abs() > lat_max)
+        grid[start : start + per_chunk] = torch.stack((gx, gy), -1)
+        if bool(near.any()):
+            hits.append((start, near))
+    if hits:
+        vg, m = torch.cat([near.nonzero() + torch.tensor([start, 0], device=near.device)
+                           for start, near in hits]).unbind(1)  # fmt: skip
+        g, m = vg // n, (vg % n) * hw + m
+    else:
+        g = m = torch.zeros(0, dtype=torch.long, device=rays_t.device)
+    return grid.view(g_, n * hw // row_length, row_length, 2), (g, m)
 
 
-_GRID_SCALE = torch.tensor([1 / math.pi, 2 / math.pi])
+def _rotate_rays(rotations: Tensor, rays_t: Tensor) -> Tensor:
+    """(K, 3, 3) @ (3, M) → (K, 3, M) as broadcast multiply-adds (a K=3 GEMM is slow on CPU)."""
+    r = rotations.unsqueeze(-1)  # (K, 3, 3, 1)
+    out = r[:, :, 0] * rays_t[0]
+    out = torch.addcmul(out, r[:, :, 1], rays_t[1])
+    return torch.addcmul(out, r[:, :, 2], rays_t[2])
+
+
+# points per chunk of grid computation on the CPU (a 256² cube face; fits in L2 cache)
+_CPU_CHUNK_POINTS = 65536
 
 
 @lru_cache(maxsize=32)
@@ -194,8 +235,11 @@ def equirect_to_perspective(
         (B, C, h, w) perspective image.
     """
     img = check_equirect(img)
-    rotation = _identity_or(rotation, img)
-    return equirect_to_views(img, rotation.unsqueeze(1), fov_deg, size, mode)[:, 0]
+    check_mode(mode)
+    fixed = rotation is None
+    rotations = _identity_or(rotation, img).unsqueeze(1)
+    fov, size = check_fov(fov_deg), check_hw(size)
+    return _equirect_to_views(img, rotations, fov, size, mode, cache=fixed)[:, 0]
 
 
 def _identity_or(rotation: Tensor | None, ref: Tensor) -> Tensor:
@@ -228,16 +272,32 @@ def views_to_equirect(
     views = check_tensor(views, "views", 5)
     check_mode(mode)
     height, width = check_equirect_size(height, width)
-    fov = check_fov(fov_deg)
-    b, n, _, h, w = views.shape
-    rotations = _check_view_rotations(rotations, b)
-    if rotations.shape[1] != n:
-        raise ValueError(f"views has {n} views but rotations describes {rotations.shape[1]}")
+    rotations = _check_view_rotations(rotations, views.shape[0])
+    if rotations.shape[1] != views.shape[1]:
+        raise ValueError(
+            f"views has {views.shape[1]} views but rotations describes {rotations.shape[1]}"
+        )
+    return _views_to_equirect(views, rotations, check_fov(fov_deg), height, width, mode)
+
+
+def _views_to_equirect(
+    views: Tensor,
+    rotations: Tensor,
+    fov: float,
+    height: int,
+    width: int,
+    mode: str,
+    cache: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`views_to_equirect` on checked inputs; rotations (G, N, 3, 3).
+
+    ``cache=True`` caches the stitching tables (for the library's fixed view sets).
+    """
+    b, _, _, h, w = views.shape
     dtype = views.dtype
     if dtype in (torch.float16, torch.bfloat16):
         views = views.float()
-    shared = rotations.shape[0] == 1
-    if shared:
+    if cache:
         key = _rotations_key(rotations[0])
         grid, valid, ring_grid, ring_index = _cached_stitch_tables(
             key, h, w, fov, height, width, views.device
@@ -252,7 +312,7 @@ def views_to_equirect(
     out = F.grid_sample(
         padded, grid.expand(b, -1, -1, -1).to(padded.dtype), mode=mode, align_corners=False
     )
-    return out.to(dtype), valid.expand(b, -1, -1, -1)
+    return out.to(dtype), valid.expand(b, -1, -1, -1).clone()
 
 
 def _rotations_key(rotations: Tensor) -> tuple[float, ...]:
@@ -383,5 +443,9 @@ def perspective_to_equirect(
         bool mask of the pixels the view covers.
     """
     img = check_tensor(img, "img", 4)
-    rotation = _identity_or(rotation, img)
-    return views_to_equirect(img.unsqueeze(1), rotation.unsqueeze(1), fov_deg, height, width, mode)
+    check_mode(mode)
+    height, width = check_equirect_size(height, width)
+    fixed = rotation is None
+    rotations = _identity_or(rotation, img).unsqueeze(1)
+    fov = check_fov(fov_deg)
+    return _views_to_equirect(img.unsqueeze(1), rotations, fov, height, width, mode, fixed)

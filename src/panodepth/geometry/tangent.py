@@ -20,8 +20,15 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from ._checks import check_equirect, check_size, check_tensor
-from .perspective import equirect_to_views, views_to_equirect
+from ._checks import (
+    check_equirect,
+    check_equirect_size,
+    check_fov,
+    check_mode,
+    check_size,
+    check_tensor,
+)
+from .perspective import _equirect_to_views, _views_to_equirect
 
 _PHI = (1 + math.sqrt(5)) / 2
 _ICO_VERTICES = [
@@ -43,10 +50,14 @@ def _check_level(level: int) -> int:
     return level
 
 
-@lru_cache(maxsize=8)
 def icosahedron(level: int = 0) -> tuple[Tensor, Tensor]:
     """Unit vertices (V, 3) float64 and faces (F, 3) int64 of a subdivided icosahedron."""
-    _check_level(level)
+    verts, faces = _cached_icosahedron(_check_level(level))
+    return verts.clone(), faces.clone()
+
+
+@lru_cache(maxsize=8)
+def _cached_icosahedron(level: int) -> tuple[Tensor, Tensor]:
     verts = [tuple(v / math.sqrt(1 + _PHI**2) for v in p) for p in _ICO_VERTICES]
     faces = list(_ICO_FACES)
     for _ in range(level):
@@ -72,7 +83,7 @@ def _midpoint(verts: list, cache: dict[tuple[int, int], int], a: int, b: int) ->
 
 def tangent_rotations(level: int = 0) -> Tensor:
     """Camera-to-world rotations (N, 3, 3) of the tangent views, float64."""
-    verts, faces = icosahedron(level)
+    verts, faces = _cached_icosahedron(_check_level(level))
     forward = torch.nn.functional.normalize(verts[faces].mean(1), dim=-1)
     down_ref = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64).expand_as(forward)
     near_pole = forward[:, 1].abs() > 0.999
@@ -84,7 +95,7 @@ def tangent_rotations(level: int = 0) -> Tensor:
 
 def tangent_fov(level: int = 0, margin: float = 0.05) -> float:
     """Field of view (degrees) that covers every face's spherical triangle, plus ``margin``."""
-    verts, faces = icosahedron(level)
+    verts, faces = _cached_icosahedron(_check_level(level))
     centres = torch.nn.functional.normalize(verts[faces].mean(1), dim=-1)
     cos = (verts[faces] * centres[:, None]).sum(-1).clamp(-1, 1)
     theta = torch.arccos(cos).max().item()
@@ -110,10 +121,11 @@ def equirect_to_tangent(
         (B, 20·4^level, C, S, S) tangent images.
     """
     img = check_equirect(img)
+    check_mode(mode)
     check_size(face_size, "face_size")
-    fov = tangent_fov(_check_level(level)) if fov_deg is None else fov_deg
-    rotations = tangent_rotations(level).to(img.device, torch.float32)
-    return equirect_to_views(img, rotations, fov, face_size, mode)
+    fov = check_fov(tangent_fov(_check_level(level)) if fov_deg is None else fov_deg)
+    rotations = _cached_tangent_rotations(level, img.device).unsqueeze(0)
+    return _equirect_to_views(img, rotations, fov, (face_size, face_size), mode, cache=True)
 
 
 def tangent_to_equirect(
@@ -134,13 +146,20 @@ def tangent_to_equirect(
         (B, C, H, W) equirect image.
     """
     tangents = check_tensor(tangents, "tangents", 5)
+    check_mode(mode)
+    height, width = check_equirect_size(height, width)
     n = 20 * 4 ** _check_level(level)
     if tangents.shape[1] != n:
         raise ValueError(
             f"level {level} has {n} tangent images, got {tangents.shape[1]} (shape "
             f"{tuple(tangents.shape)})"
         )
-    fov = tangent_fov(level) if fov_deg is None else fov_deg
-    rotations = tangent_rotations(level).to(tangents.device, torch.float32)
-    img, _ = views_to_equirect(tangents, rotations, fov, height, width, mode)
+    fov = check_fov(tangent_fov(level) if fov_deg is None else fov_deg)
+    rotations = _cached_tangent_rotations(level, tangents.device).unsqueeze(0)
+    img, _ = _views_to_equirect(tangents, rotations, fov, height, width, mode, cache=True)
     return img
+
+
+@lru_cache(maxsize=8)
+def _cached_tangent_rotations(level: int, device: torch.device) -> Tensor:
+    return tangent_rotations(level).to(device, torch.float32)
