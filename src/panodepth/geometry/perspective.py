@@ -277,7 +277,8 @@ def views_to_equirect(
         raise ValueError(
             f"views has {views.shape[1]} views but rotations describes {rotations.shape[1]}"
         )
-    return _views_to_equirect(views, rotations, check_fov(fov_deg), height, width, mode)
+    img, valid = _views_to_equirect(views, rotations, check_fov(fov_deg), height, width, mode)
+    return img, _own_mask(valid, views.shape[0])
 
 
 def _views_to_equirect(
@@ -312,7 +313,12 @@ def _views_to_equirect(
     out = F.grid_sample(
         padded, grid.expand(b, -1, -1, -1).to(padded.dtype), mode=mode, align_corners=False
     )
-    return out.to(dtype), valid.expand(b, -1, -1, -1).clone()
+    return out.to(dtype), valid
+
+
+def _own_mask(valid: Tensor, batch: int) -> Tensor:
+    """A (B, 1, H, W) mask the caller owns (never a view of a cached table)."""
+    return valid.expand(batch, -1, -1, -1).clone()
 
 
 def _rotations_key(rotations: Tensor) -> tuple[float, ...]:
@@ -373,7 +379,8 @@ def _stitch_tables(
 
     Returns:
         grid (1, H, W, 2) into the padded strip; valid (1, 1, H, W);
-        ring_grid (1, 1, R, 2) into the unpadded strip for the R ring pixels;
+        ring_grid (1, 1, R, 2) into the padded strip, where the R ring pixels take their
+            values (always inside a view, so the ring itself is never read);
         ring_index (R,) flat indices of the ring pixels in the padded strip.
     """
     rotations = rotations.detach().double().cpu()
@@ -401,7 +408,7 @@ def _stitch_tables(
     ring_dirs = torch.einsum("nij,mj->nmi", rotations, local).reshape(-1, 3)
     rview, rcol, rrow, _ = _locate(ring_dirs, rotations, h, w, fov)
     rcol, rrow = rcol.clamp(0.0, w - 1.0), rrow.clamp(0.0, h - 1.0)  # stay inside that view
-    ring_grid = _strip_grid(rview, rcol, rrow, n, h, w, pad=0).reshape(1, 1, -1, 2)
+    ring_grid = _strip_grid(rview, rcol, rrow, n, h, w, pad=1).reshape(1, 1, -1, 2)
     flat_ring = ((rr + 1) * (w + 2) + (cc + 1)).long()
     ring_index = (
         torch.arange(n).unsqueeze(1) * ((h + 2) * (w + 2)) + flat_ring.unsqueeze(0)
@@ -412,14 +419,21 @@ def _stitch_tables(
 def _pad_views(views: Tensor, ring_grid: Tensor, ring_index: Tensor) -> Tensor:
     """Lay views out as a padded vertical strip (B, C, N·(h+2), w+2), ring from neighbours."""
     b, n, c, h, w = views.shape
-    strip = views.transpose(1, 2).reshape(b, c, n * h, w)
+    padded = views.new_empty(b, c, n, h + 2, w + 2)
+    padded[:, :, :, 1:-1, 1:-1] = views.transpose(1, 2)
+    flat = padded.view(b, c, -1)
+    flat[:, :, ring_index] = 0  # bilinear taps with weight 0 may touch the ring: no garbage
+    strip = padded.view(b, c, n * (h + 2), w + 2)
     ring = F.grid_sample(
         strip, ring_grid.expand(b, -1, -1, -1).to(strip.dtype), mode="bilinear", align_corners=False
     )  # (B, C, 1, R)
-    padded = views.new_empty(b, c, n, h + 2, w + 2)
-    padded[:, :, :, 1:-1, 1:-1] = views.transpose(1, 2)
-    padded.view(b, c, -1)[:, :, ring_index] = ring[:, :, 0]
-    return padded.view(b, c, n * (h + 2), w + 2)
+    if torch.is_grad_enabled() and views.requires_grad:
+        # the ring sample read `strip`: autograd needs it unchanged, so write into a copy
+        flat = flat.clone()
+        flat[:, :, ring_index] = ring[:, :, 0]
+        return flat.view(b, c, n * (h + 2), w + 2)
+    flat[:, :, ring_index] = ring[:, :, 0]
+    return strip
 
 
 def perspective_to_equirect(
@@ -448,4 +462,5 @@ def perspective_to_equirect(
     fixed = rotation is None
     rotations = _identity_or(rotation, img).unsqueeze(1)
     fov = check_fov(fov_deg)
-    return _views_to_equirect(img.unsqueeze(1), rotations, fov, height, width, mode, fixed)
+    out, valid = _views_to_equirect(img.unsqueeze(1), rotations, fov, height, width, mode, fixed)
+    return out, _own_mask(valid, img.shape[0])
