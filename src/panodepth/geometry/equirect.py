@@ -7,6 +7,8 @@ Convention: ``rotate_equirect(img, R)`` is the panorama seen by a camera rotated
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 from torch import Tensor
 
@@ -14,6 +16,13 @@ from ._checks import check_equirect, check_mode, check_rotation
 from .perspective import view_grid
 from .sampling import sample_equirect
 from .sphere import _cached_equirect_rays
+
+
+@lru_cache(maxsize=8)
+def _cached_equirect_rays_t(height: int, width: int, device: torch.device) -> Tensor:
+    """Equirect rays as (3, H·W) float32 with contiguous rows."""
+    rays = _cached_equirect_rays(height, width, device, torch.float32)
+    return rays.reshape(-1, 3).T.contiguous()
 
 
 def rotate_equirect(img: Tensor, rotation: Tensor, mode: str = "bilinear") -> Tensor:
@@ -38,6 +47,6 @@ def rotate_equirect(img: Tensor, rotation: Tensor, mode: str = "bilinear") -> Te
     check_mode(mode)
     b, c, height, width = img.shape
     rotation = check_rotation(rotation, b).float()
-    rays_t = _cached_equirect_rays(height, width, img.device, torch.float32).reshape(-1, 3).T
+    rays_t = _cached_equirect_rays_t(height, width, img.device)
     grid, border = view_grid(rotation.unsqueeze(1), rays_t, width, height, width)
     return sample_equirect(img, grid, mode, border=border).view(b, c, height, width)

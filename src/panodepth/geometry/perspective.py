@@ -73,6 +73,12 @@ def _cached_view_rays(
     return rays.to(dtype or torch.get_default_dtype())
 
 
+@lru_cache(maxsize=32)
+def _cached_rays_t(h: int, w: int, fov_deg: float, device: torch.device) -> Tensor:
+    """View rays as (3, h·w) float32 with contiguous rows (fast elementwise math)."""
+    return _cached_view_rays(h, w, fov_deg, device, torch.float32).reshape(-1, 3).T.contiguous()
+
+
 def _check_view_rotations(rotations: object, batch: int) -> Tensor:
     """Accept (N, 3, 3) shared or (B, N, 3, 3) per-sample view rotations; return 4-D."""
     if not isinstance(rotations, Tensor):
@@ -137,7 +143,7 @@ def _equirect_to_views(
             _rotations_key(rotations[0]), h, w, fov, height, width, img.device
         )
     else:
-        rays_t = _cached_view_rays(h, w, fov, img.device, torch.float32).reshape(-1, 3).T
+        rays_t = _cached_rays_t(h, w, fov, img.device)
         grid, border = view_grid(rotations.float(), rays_t, w, height, width)
     out = sample_equirect(img, grid, mode, border=border)
     return out.view(b, c, n, h, w).transpose(1, 2)
@@ -211,7 +217,8 @@ def _cached_view_grid(
     device: torch.device,
 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     rotations = torch.tensor(key, dtype=torch.float64).view(1, -1, 3, 3)
-    rays_t = _cached_view_rays(h, w, fov, torch.device("cpu"), torch.float64).reshape(-1, 3).T
+    rays_t = _cached_view_rays(h, w, fov, torch.device("cpu"), torch.float64)
+    rays_t = rays_t.reshape(-1, 3).T.contiguous()
     grid, (g, m) = view_grid(rotations, rays_t, w, height, width)
     return grid.float().to(device), (g.to(device), m.to(device))
 
