@@ -305,10 +305,10 @@ def pd_rotation_grid(x: Inputs, height: int, width: int, batch: int) -> Runner:
     """Only the rotation-dependent part of the rotated e2c: the equirect sampling grid."""
     from panodepth.geometry import random_rotation
     from panodepth.geometry.cube import _cube_rotations
-    from panodepth.geometry.perspective import _cached_view_rays, view_grid
+    from panodepth.geometry.perspective import _cached_rays_t, view_grid
 
     s = height // 2
-    rays_t = _cached_view_rays(s, s, 90.0, torch.device("cpu"), torch.float32).reshape(-1, 3).T
+    rays_t = _cached_rays_t(s, s, 90.0, torch.device("cpu"))  # what equirect_to_cube uses
     # view_grid's signature is being worked on: pass by name what it asks for
     known = {"rays_t": rays_t, "row_length": s, "height": height, "width": width}
     params = list(inspect.signature(view_grid).parameters)
@@ -788,9 +788,7 @@ def report(
         note = (
             "grid = view_grid(_cube_rotations(R, img), rays_t, …) with a fresh R per call; "
             "sampling = rotated e2c − grid; grid/plain e2c uses the un-rotated (cached-grid) "
-            "e2c time instead; rotated/plain = total cost of a rotation. At B=1 the library "
-            "builds the grid through its float64 cached path, so the float32 view_grid time "
-            "understates it there."
+            "e2c time instead; rotated/plain = total cost of a rotation."
         )
         out.append(f"Notes: {note}" if markdown else f"({note})")
     else:
