@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from jsonargparse import ArgumentParser
 
-from . import project
+from . import project, synth
 
-SUBCOMMANDS = {"project": project}
+SUBCOMMANDS = {"project": project, "synth": synth}
 
 
 def build_parser() -> ArgumentParser:

@@ -107,3 +107,60 @@ def atomic_save(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_depth_png(path: str | os.PathLike, depth: Tensor, scale: float) -> Path:
+    """Write a depth map in metres as a 16-bit PNG holding ``round(depth / scale)``, atomically.
+
+    Args:
+        depth: 1×H×W or H×W metres; 0 (or non-finite) = invalid, written as 0.
+        scale: metres per unit (e.g. 0.001 for millimetres); depths that do not fit in
+            16 bits at this scale raise ``ValueError`` instead of wrapping around.
+    """
+    path = Path(path)
+    d = depth.detach().float().reshape(depth.shape[-2:]).cpu()
+    d = torch.where(torch.isfinite(d) & (d > 0), d, torch.zeros_like(d))
+    units = torch.round(d / scale)
+    if float(units.max()) > 65535:
+        raise ValueError(
+            f"{path}: depth up to {float(d.max()):.3f} m does not fit a 16-bit PNG at "
+            f"{scale} m per unit (max {65535 * scale:.3f} m)"
+        )
+    arr = units.to(torch.int32).numpy().astype(np.uint16)
+    atomic_save(path, lambda f: Image.fromarray(arr).save(f, format="PNG"))
+    return path
+
+
+def read_depth_png(path: str | os.PathLike, scale: float, invalid: int | None = None) -> Tensor:
+    """Read a 16-bit depth PNG as a 1×H×W float tensor in metres (0 = invalid).
+
+    Args:
+        scale: metres per unit, as documented by the dataset (never guessed from the path).
+        invalid: an extra raw value that marks invalid pixels (e.g. 65535 in Stanford2D3D).
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            im.load()
+            arr = np.asarray(im)
+    except FileNotFoundError:
+        raise PanoramaError(f"{path}: file not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise PanoramaError(f"{path}: cannot be read as a depth image ({err})") from None
+    if arr.ndim != 2 or arr.dtype not in (np.uint16, np.int32, np.uint8):
+        raise PanoramaError(
+            f"{path}: expected a single-channel 16-bit depth PNG, got shape {arr.shape} "
+            f"and dtype {arr.dtype}"
+        )
+    raw = torch.from_numpy(arr.astype(np.int64))
+    depth = raw.float() * scale
+    if invalid is not None:
+        depth = torch.where(raw == invalid, torch.zeros_like(depth), depth)
+    return depth[None]
+
+
+def write_mask_png(path: str | os.PathLike, labels: Tensor) -> Path:
+    """Write a 1×H×W (or H×W) integer label map (values 0–255) as an 8-bit PNG, atomically."""
+    arr = labels.detach().reshape(labels.shape[-2:]).to(torch.uint8).cpu().numpy()
+    atomic_save(Path(path), lambda f: Image.fromarray(arr).save(f, format="PNG"))
+    return Path(path)
