@@ -18,6 +18,7 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -110,45 +111,73 @@ class Hits:
     normal: Tensor  # (N, 3) unit, facing the ray origin
     uv: Tensor  # (N, 2) metres
 
-    def update(self, t: Tensor, surface: int | Tensor, normal: Tensor, uv: Tensor) -> None:
-        """Keep the new hits that are closer than the current ones."""
-        closer = t < self.t
-        self.t = torch.where(closer, t, self.t)
-        self.surface = torch.where(closer, torch.as_tensor(surface), self.surface)
-        self.normal = torch.where(closer[:, None], normal, self.normal)
-        self.uv = torch.where(closer[:, None], uv, self.uv)
+
+# A primitive's intersection routine: (primitive, origin, dirs, 1/dirs, full) → range (N,)
+# or, with full=True, (range, surface id (N,), normal (N, 3), uv (N, 2)).
+Cast = Tensor | tuple[Tensor, Tensor, Tensor, Tensor]
 
 
 def cast(scene: Scene, dirs: Tensor) -> Hits:
-    """Cast unit rays ``dirs`` (N, 3) from ``scene.camera`` against every primitive."""
+    """Cast unit rays ``dirs`` (N, 3) from ``scene.camera`` against every primitive.
+
+    Two passes: the ranges of all primitives decide which one each ray hits first, then
+    normals and surface coordinates are computed once per ray, by its primitive only.
+    """
     n = dirs.shape[0]
     origin = torch.tensor(scene.camera, dtype=dirs.dtype, device=dirs.device)
     d = torch.where(dirs.abs() < _EPS, torch.full_like(dirs, _EPS), dirs)
     inv = d.reciprocal()
+    prims: list[tuple[Callable[..., Cast], object]] = []
+    if scene.room is not None:
+        prims.append((_cast_room, scene.room))
+    if scene.ground is not None:
+        prims.append((_cast_ground, scene.ground))
+    prims += [(_cast_solid_box, b) for b in scene.boxes]
+    prims += [(_cast_cylinder, c) for c in scene.cylinders]
+    prims += [(_cast_sphere, s) for s in scene.spheres]
+    best = torch.full((n,), float("inf"), dtype=dirs.dtype, device=dirs.device)
+    winner = torch.full((n,), -1, dtype=torch.long, device=dirs.device)
+    for k, (fn, prim) in enumerate(prims):
+        t = fn(prim, origin, d, inv, full=False)
+        closer = t < best
+        best = torch.where(closer, t, best)
+        winner = torch.where(closer, k, winner)
+    winner = torch.where(best > scene.max_range, -1, winner)
     hits = Hits(
-        t=torch.full((n,), float("inf"), dtype=dirs.dtype, device=dirs.device),
+        t=torch.where(winner >= 0, best, torch.full_like(best, float("inf"))),
         surface=torch.full((n,), -1, dtype=torch.long, device=dirs.device),
         normal=torch.zeros_like(dirs),
         uv=torch.zeros(n, 2, dtype=dirs.dtype, device=dirs.device),
     )
-    if scene.room is not None:
-        _cast_room(hits, scene.room, origin, d, inv)
-    if scene.ground is not None:
-        t = torch.where(d[:, 1] > 0, (0.0 - origin[1]) / d[:, 1], torch.full_like(d[:, 1], 1e30))
-        t = torch.where(t > 0, t, torch.full_like(t, float("inf")))
-        p = origin + t[:, None].clamp(max=1e6) * d
-        normal = torch.tensor([0.0, -1.0, 0.0], dtype=d.dtype, device=d.device).expand(n, 3)
-        hits.update(t, scene.ground, normal, p[:, [0, 2]])
-    for box in scene.boxes:
-        _cast_solid_box(hits, box, origin, d, inv)
-    for cyl in scene.cylinders:
-        _cast_cylinder(hits, cyl, origin, d)
-    for sph in scene.spheres:
-        _cast_sphere(hits, sph, origin, d)
-    far = hits.t > scene.max_range
-    hits.t = torch.where(far, torch.full_like(hits.t, float("inf")), hits.t)
-    hits.surface = torch.where(far, torch.full_like(hits.surface, -1), hits.surface)
+    order = torch.argsort(winner)
+    counts = torch.bincount(winner + 1, minlength=len(prims) + 1).tolist()
+    start = counts[0]  # rays that hit nothing come first
+    for k, (fn, prim) in enumerate(prims):
+        idx = order[start : start + counts[k + 1]]
+        start += counts[k + 1]
+        if idx.numel() == 0:
+            continue
+        _, surface, normal, uv = fn(prim, origin, d[idx], inv[idx], full=True)
+        hits.surface[idx] = surface
+        hits.normal[idx] = normal
+        hits.uv[idx] = uv
     return hits
+
+
+def _full(t: Tensor, surface: int | Tensor, normal: Tensor, uv: Tensor) -> Cast:
+    if isinstance(surface, int):
+        surface = torch.full(t.shape, surface, dtype=torch.long, device=t.device)
+    return t, surface, normal, uv
+
+
+def _cast_ground(ground: int, origin: Tensor, d: Tensor, inv: Tensor, full: bool) -> Cast:
+    t = (0.0 - origin[1]) * inv[:, 1]  # the plane y = 0 below the camera
+    t = torch.where(t > 0, t, torch.full_like(t, float("inf")))
+    if not full:
+        return t
+    p = origin + t[:, None].clamp(max=1e6) * d
+    normal = torch.tensor([0.0, -1.0, 0.0], dtype=d.dtype, device=d.device).expand_as(d)
+    return _full(t, ground, normal, p[:, [0, 2]])
 
 
 def _slabs(origin: Tensor, inv: Tensor, lo: Tensor, hi: Tensor) -> tuple[Tensor, Tensor]:
@@ -168,7 +197,7 @@ def _axis_normal(axis: Tensor, sign: Tensor) -> Tensor:
     return torch.nn.functional.one_hot(axis, 3).to(sign.dtype) * sign[:, None]
 
 
-def _cast_room(hits: Hits, room: Room, origin: Tensor, d: Tensor, inv: Tensor) -> None:
+def _cast_room(room: Room, origin: Tensor, d: Tensor, inv: Tensor, full: bool) -> Cast:
     """Exit point of the union of the room's boxes (the camera is inside one of them)."""
     inf = torch.full_like(d[:, 0], float("inf"))
     intervals = []
@@ -190,6 +219,8 @@ def _cast_room(hits: Hits, room: Room, origin: Tensor, d: Tensor, inv: Tensor) -
         hop = (t_in <= exit_t + 1e-6) & (t_out > exit_t)
         exit_t = torch.where(hop, t_out, exit_t)
         exit_axis = torch.where(hop, axis, exit_axis)
+    if not full:
+        return exit_t
     p = origin + exit_t[:, None] * d
     sign = -torch.sign(d.gather(1, exit_axis[:, None]))[:, 0]  # the normal faces back inside
     normal = _axis_normal(exit_axis, sign)
@@ -199,21 +230,23 @@ def _cast_room(hits: Hits, room: Room, origin: Tensor, d: Tensor, inv: Tensor) -
         torch.where(d[:, 1] > 0, room.floor, room.ceiling),
         torch.full_like(exit_axis, room.walls),
     )
-    hits.update(exit_t, surface, normal, _axis_uv(p, exit_axis))
+    return _full(exit_t, surface, normal, _axis_uv(p, exit_axis))
 
 
-def _cast_solid_box(hits: Hits, box: Box, origin: Tensor, d: Tensor, inv: Tensor) -> None:
+def _cast_solid_box(box: Box, origin: Tensor, d: Tensor, inv: Tensor, full: bool) -> Cast:
     tmin, tmax = _slabs(origin, inv, d.new_tensor(box.lo), d.new_tensor(box.hi))
     t_in, axis = tmin.max(-1)
     t_out = tmax.min(-1).values
     hit = (t_in <= t_out) & (t_in > 0)
     t = torch.where(hit, t_in, torch.full_like(t_in, float("inf")))
+    if not full:
+        return t
     p = origin + t[:, None].clamp(max=1e6) * d
     sign = -torch.sign(d.gather(1, axis[:, None]))[:, 0]
-    hits.update(t, box.texture, _axis_normal(axis, sign), _axis_uv(p, axis))
+    return _full(t, box.texture, _axis_normal(axis, sign), _axis_uv(p, axis))
 
 
-def _cast_cylinder(hits: Hits, cyl: Cylinder, origin: Tensor, d: Tensor) -> None:
+def _cast_cylinder(cyl: Cylinder, origin: Tensor, d: Tensor, inv: Tensor, full: bool) -> Cast:
     inf = torch.full_like(d[:, 0], float("inf"))
     fx, fz = origin[0] - cyl.x, origin[2] - cyl.z
     a = (d[:, 0] ** 2 + d[:, 2] ** 2).clamp_min(_EPS)
@@ -234,6 +267,8 @@ def _cast_cylinder(hits: Hits, cyl: Cylinder, origin: Tensor, d: Tensor) -> None
         cap_normal_y = torch.where(ok, torch.full_like(t, ny), cap_normal_y)
     use_cap = t_cap < t_side
     t = torch.minimum(t_side, t_cap)
+    if not full:
+        return t
     p = origin + t[:, None].clamp(max=1e6) * d
     rel_x, rel_z = p[:, 0] - cyl.x, p[:, 2] - cyl.z
     side_n = torch.stack((rel_x, torch.zeros_like(rel_x), rel_z), -1) / cyl.radius
@@ -241,20 +276,22 @@ def _cast_cylinder(hits: Hits, cyl: Cylinder, origin: Tensor, d: Tensor) -> None
     normal = torch.where(use_cap[:, None], cap_n, side_n)
     side_uv = torch.stack((torch.atan2(rel_x, rel_z) * cyl.radius, p[:, 1]), -1)
     uv = torch.where(use_cap[:, None], p[:, [0, 2]], side_uv)
-    hits.update(t, cyl.texture, normal, uv)
+    return _full(t, cyl.texture, normal, uv)
 
 
-def _cast_sphere(hits: Hits, sph: Sphere, origin: Tensor, d: Tensor) -> None:
+def _cast_sphere(sph: Sphere, origin: Tensor, d: Tensor, inv: Tensor, full: bool) -> Cast:
     f = origin - d.new_tensor(sph.centre)
     b = (d * f).sum(-1)
     c = (f * f).sum() - sph.radius**2
     disc = b * b - c
     t = -b - disc.clamp_min(0).sqrt()
     t = torch.where((disc >= 0) & (t > 0), t, torch.full_like(t, float("inf")))
+    if not full:
+        return t
     p = origin + t[:, None].clamp(max=1e6) * d
     n = (p - d.new_tensor(sph.centre)) / sph.radius
     uv = torch.stack(
         (torch.atan2(n[:, 0], n[:, 2]) * sph.radius, torch.asin(n[:, 1].clamp(-1, 1)) * sph.radius),
         -1,
     )
-    hits.update(t, sph.texture, n, uv)
+    return _full(t, sph.texture, n, uv)
