@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from jsonargparse import ArgumentParser
 
-from . import project, synth
+from . import project, pseudo_label, synth
 
-SUBCOMMANDS = {"project": project, "synth": synth}
+SUBCOMMANDS = {"project": project, "synth": synth, "pseudo-label": pseudo_label}
 
 
 def build_parser() -> ArgumentParser:

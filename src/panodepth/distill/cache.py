@@ -1,0 +1,199 @@
+"""Cached pseudo labels: K rotations per panorama, precomputed once, drawn at training time.
+
+Beyond the paper (which runs the teacher online every step): ``panodepth pseudo-label``
+runs the teacher on K random rotations of every unlabeled panorama and stores, per panorama,
+one safetensors file ``<name>.safetensors`` with
+
+    disparity (K, N, 1, S, S) float16   teacher disparity of each view
+    valid     (K, N, 1, S, S) uint8     1 = usable pixel (masker, finite output)
+    rotation  (K, 3, 3)       float32   camera-to-world rotation of each draw
+    keep      (K,)            uint8     1 = enough valid pixels (masker's min_valid)
+    faces     (K, N, 3, S, S) uint8     only with save_faces: the RGB views the teacher saw
+
+and string metadata (source, projection, face size, teacher, seed). Training then draws one
+of the K rotations per sample (:func:`load_pseudo_labels`) instead of running the teacher.
+
+Scale-out: item i is processed by rank ``i % world_size`` (``RANK`` / ``WORLD_SIZE`` from
+torchrun or SLURM by default), so any number of processes or nodes can share the work
+without talking to each other. Finished items are skipped (resumable) and each file is
+written atomically. The draws of item ``name`` depend only on (seed, name).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save
+from tqdm.auto import tqdm
+
+from panodepth.data.imageio import PanoramaError, atomic_save, load_panorama
+from panodepth.geometry import random_rotation
+
+from .projection import FaceProjection
+from .pseudo_labels import PseudoLabeler, PseudoLabels
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def collect_inputs(source: str | os.PathLike) -> list[Path]:
+    """Panorama paths from a folder, a list file (first column of each line, relative to the
+    list file's folder, ``#`` comments allowed) or a single image."""
+    source = Path(source)
+    if source.is_dir():
+        return sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if source.suffix.lower() == ".txt":
+        if not source.is_file():
+            raise PanoramaError(f"{source}: list file not found")
+        paths = []
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            fields = line.split("#", 1)[0].split()
+            if not fields:
+                continue
+            paths.append(source.parent / fields[0])
+            if len(fields) > 2:
+                raise PanoramaError(f"{source}:{number}: expected 'rgb [depth]', got {line!r}")
+        return paths
+    return [source]
+
+
+def item_name(path: Path, names: set[str]) -> str:
+    """A unique output name for ``path`` (its stem, made unique with a short hash)."""
+    name = path.stem
+    if name in names:
+        name = f"{name}-{zlib.crc32(str(path).encode()):08x}"
+    names.add(name)
+    return name
+
+
+def shard(items: Sequence, rank: int, world_size: int) -> list:
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank must be in [0, world_size), got rank={rank}, world={world_size}")
+    return [item for i, item in enumerate(items) if i % world_size == rank]
+
+
+def env_rank() -> tuple[int, int]:
+    """(rank, world_size) from torchrun / SLURM environment variables, default (0, 1)."""
+    world = int(os.environ.get("WORLD_SIZE", os.environ.get("SLURM_NTASKS", "1")))
+    rank = int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0")))
+    return rank, world
+
+
+@dataclass
+class CacheSummary:
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "path: reason"
+
+
+def precompute_pseudo_labels(
+    labeler: PseudoLabeler,
+    inputs: Iterable[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    rotations: int = 8,
+    height: int | None = None,
+    seed: int = 0,
+    rank: int = 0,
+    world_size: int = 1,
+    save_faces: bool = False,
+    teacher_name: str = "",
+    progress: bool = True,
+) -> CacheSummary:
+    """Write K = ``rotations`` pseudo-labelled draws of each panorama of this rank's shard."""
+    if rotations <= 0:
+        raise ValueError(f"rotations must be positive, got {rotations}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names: set[str] = set()
+    items = [(item_name(Path(p), names), Path(p)) for p in inputs]
+    summary = CacheSummary()
+    device = next((p.device for p in labeler.parameters()), torch.device("cpu"))
+    mine = shard(items, rank, world_size)
+    for name, path in tqdm(mine, desc=f"pseudo-label rank {rank}", disable=not progress):
+        target = out_dir / f"{name}.safetensors"
+        if target.is_file():
+            summary.skipped.append(name)
+            continue
+        try:
+            pano = load_panorama(path, height).to(device)
+        except PanoramaError as err:
+            summary.failed.append(str(err))
+            continue
+        g = torch.Generator(device=device).manual_seed(seed * 1_000_003 + zlib.crc32(name.encode()))
+        rot = random_rotation(rotations, labeler.max_deg, generator=g, device=device)
+        batch = pano[None].expand(rotations, -1, -1, -1)
+        labels = labeler(batch, rotation=rot)
+        tensors = {
+            "disparity": labels.disparity.half().cpu().contiguous(),
+            "valid": labels.valid.to(torch.uint8).cpu().contiguous(),
+            "rotation": labels.rotation.float().cpu().contiguous(),
+            "keep": labels.keep.to(torch.uint8).cpu().contiguous(),
+        }
+        if save_faces:
+            from .projection import panorama_to_faces
+
+            faces = panorama_to_faces(batch, rot, labeler.projection)
+            faces = (faces * 255).round().clamp(0, 255).to(torch.uint8)
+            tensors["faces"] = faces.cpu().contiguous()
+        proj = labeler.projection
+        meta = {
+            "source": str(path),
+            "projection": json.dumps(
+                {
+                    "kind": proj.kind,
+                    "face_size": labels.disparity.shape[-1],
+                    "level": proj.level,
+                    "fov_deg": proj.fov,
+                }
+            ),
+            "teacher": teacher_name,
+            "seed": str(seed),
+            "max_deg": str(labeler.max_deg),
+        }
+        blob = save(tensors, metadata=meta)
+        atomic_save(target, lambda f, b=blob: f.write(b))
+        summary.done.append(name)
+    return summary
+
+
+def load_pseudo_labels(
+    path: str | os.PathLike, draw: int | None = None, generator: torch.Generator | None = None
+) -> PseudoLabels:
+    """One draw (of K) of a cached panorama as a batch-of-one :class:`PseudoLabels`.
+
+    Args:
+        draw: which of the K rotations; ``None`` picks one at random (``generator``).
+    """
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+    except (OSError, ValueError, SafetensorError) as err:
+        raise ValueError(f"{path}: not a readable pseudo-label file ({err})") from None
+    missing = {"disparity", "valid", "rotation", "keep"} - set(tensors)
+    if missing:
+        raise ValueError(f"{path}: not a pseudo-label file (missing {sorted(missing)})")
+    k = tensors["rotation"].shape[0]
+    if draw is None:
+        draw = int(torch.randint(k, (), generator=generator))
+    if not 0 <= draw < k:
+        raise ValueError(f"{path}: draw {draw} out of range, the file has {k} rotations")
+    proj = json.loads(meta.get("projection", "{}"))
+    projection = FaceProjection(
+        proj.get("kind", "cube"), proj.get("face_size"), proj.get("level", 0),
+        proj.get("fov_deg") if proj.get("kind") == "tangent" else None,
+    )  # fmt: skip
+    return PseudoLabels(
+        disparity=tensors["disparity"][draw : draw + 1].float(),
+        valid=tensors["valid"][draw : draw + 1].bool(),
+        rotation=tensors["rotation"][draw : draw + 1],
+        keep=tensors["keep"][draw : draw + 1].bool(),
+        projection=projection,
+    )

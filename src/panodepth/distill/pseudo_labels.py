@@ -1,0 +1,120 @@
+"""Online pseudo labels: rotate → project to views → teacher (+ masker) → face disparity.
+
+For a batch of unlabeled panoramas, :class:`PseudoLabeler` samples one random rotation per
+sample (each Euler angle uniform in [−max_deg, max_deg), Depth Anywhere: 45°), renders the
+teacher's views of the rotated panorama (the cube by default), and runs the teacher and the
+masker on them. The result keeps everything the loss needs: per-view disparity, per-pixel
+validity, the rotation, and which panoramas have enough valid pixels to be used at all.
+
+The teacher never sees colour jitter (augment the student's copy only) and knows nothing
+about panoramas; the loss is computed per view (:func:`pseudo_label_loss`), never on a
+stitched equirect label (stitching without per-view alignment makes training fail, §3.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from panodepth.geometry import random_rotation
+from panodepth.losses import affine_invariant_loss
+
+from .projection import FaceProjection, panorama_to_faces, student_to_faces
+
+
+@dataclass
+class PseudoLabels:
+    disparity: Tensor  # (B, N, 1, S, S) teacher disparity per view (relative, ≥ 0)
+    valid: Tensor  # (B, N, 1, S, S) bool: masker said keep, teacher output finite
+    rotation: Tensor  # (B, 3, 3) rotation the views were taken with
+    keep: Tensor  # (B,) bool: panoramas with at least the masker's min_valid share
+    projection: FaceProjection
+
+    def to(self, device: torch.device | str) -> PseudoLabels:
+        return PseudoLabels(
+            self.disparity.to(device),
+            self.valid.to(device),
+            self.rotation.to(device),
+            self.keep.to(device),
+            self.projection,
+        )
+
+
+class PseudoLabeler(nn.Module):
+    """Make pseudo labels for unlabeled panoramas with a perspective teacher.
+
+    Args:
+        teacher: a :class:`panodepth.teachers.Teacher` (views → relative disparity), or any
+            module with that contract.
+        masker: a :class:`panodepth.masks.Masker` (views → bool validity); ``None`` keeps all.
+        projection: the views (default: the cube, face size H/2).
+        max_deg: bound of each random Euler angle (0 disables the rotation).
+    """
+
+    def __init__(
+        self,
+        teacher: nn.Module,
+        masker: nn.Module | None = None,
+        projection: FaceProjection | None = None,
+        max_deg: float = 45.0,
+    ) -> None:
+        super().__init__()
+        self.teacher = teacher
+        self.masker = masker
+        self.projection = projection or FaceProjection()
+        self.max_deg = max_deg
+
+    @torch.no_grad()
+    def forward(
+        self,
+        panoramas: Tensor,
+        rotation: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> PseudoLabels:
+        """Pseudo labels for (B, 3, H, W) panoramas in [0, 1].
+
+        Args:
+            rotation: (B, 3, 3) rotations to use instead of random ones.
+            generator: for reproducible random rotations (on the panoramas' device).
+        """
+        b = panoramas.shape[0]
+        if rotation is None:
+            rotation = random_rotation(
+                b, self.max_deg, generator=generator, device=panoramas.device
+            )
+        faces = panorama_to_faces(panoramas, rotation, self.projection)  # (B, N, 3, S, S)
+        n, s = faces.shape[1], faces.shape[-1]
+        flat = faces.reshape(b * n, 3, s, s)
+        disparity = self.teacher(flat).float().reshape(b, n, 1, s, s)
+        valid = torch.isfinite(disparity)
+        keep = torch.ones(b, dtype=torch.bool, device=panoramas.device)
+        if self.masker is not None:
+            valid &= self.masker(flat).reshape(b, n, 1, s, s).bool()
+            # the share of valid pixels is judged over all views of a panorama together
+            keep = self.masker.keep(valid.reshape(b, 1, n * s, s))
+        return PseudoLabels(
+            disparity=torch.where(valid, disparity, torch.zeros_like(disparity)),
+            valid=valid,
+            rotation=rotation,
+            keep=keep,
+            projection=self.projection,
+        )
+
+
+def pseudo_label_loss(
+    student_disparity: Tensor, labels: PseudoLabels, min_mad: float = 1e-6
+) -> Tensor:
+    """Affine-invariant loss of a student's equirect disparity against per-view pseudo labels.
+
+    The student's (B, 1, H, W) disparity is mapped to each view's planar disparity under the
+    labels' rotations (:func:`student_to_faces`) and compared **per view** (each view of the
+    teacher has its own unknown scale and shift). Panoramas with ``keep == False`` and masked
+    pixels do not count; views whose label is (nearly) constant are skipped (see
+    :func:`panodepth.losses.affine_invariant_loss`).
+    """
+    size = labels.disparity.shape[-1]
+    pred = student_to_faces(student_disparity, labels.rotation, labels.projection, size)
+    valid = labels.valid & labels.keep.view(-1, 1, 1, 1, 1)
+    return affine_invariant_loss(pred, labels.disparity, valid, min_mad=min_mad)

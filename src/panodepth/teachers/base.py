@@ -1,0 +1,224 @@
+"""The teacher interface, weights metadata and the registry of named teachers.
+
+A *teacher* is a frozen perspective depth model. It knows nothing about panoramas: a cube
+face, a perspective crop or a photo are all just images to it. :mod:`panodepth.distill` cuts
+the faces and maps the student onto them; the teacher only labels images.
+
+Contract of :meth:`Teacher.forward`:
+    * input: ``(N, 3, H, W)`` float RGB in [0, 1], any ``H`` and ``W`` (square or not), on any
+      device; ``N = 0`` is allowed;
+    * output: ``(N, 1, H, W)`` disparity, finite and ≥ 0, at the input size, with the input's
+      device and dtype, never requiring grad;
+    * each image is labelled on its own: for ``output_kind == "relative_disparity"`` every
+      output map has its own unknown scale and shift (compare with an affine-invariant loss);
+      ``"metric_disparity"`` is 1 / metres (a relative disparity whose scale is known);
+    * a teacher is always in eval mode and its parameters are frozen.
+
+Named teachers (``"depth-anything-v2-small"``, …) are weights enum members, in the manner of
+torchvision's ``ResNet50_Weights``: data (hub id, parameter count, licence, output kind,
+input size) plus a ``build`` method. :func:`build_teacher` takes a name, a member, a hub id or
+a local directory.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
+
+from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+OutputKind = Literal["relative_disparity", "metric_disparity"]
+OUTPUT_KINDS: tuple[str, ...] = ("relative_disparity", "metric_disparity")
+
+
+class TeacherLoadError(ValueError):
+    """A teacher's weights could not be loaded (missing directory, unknown id, offline, …).
+
+    Attributes:
+        source: the hub id or directory that failed.
+    """
+
+    def __init__(self, message: str, source: str) -> None:
+        super().__init__(message)
+        self.source = source
+
+
+class Teacher(nn.Module, ABC):
+    """A frozen perspective depth model: RGB images in, disparity ≥ 0 out (see module doc).
+
+    Subclasses implement :meth:`forward` and set :attr:`output_kind`. ``train()`` is a no-op:
+    a teacher stays in eval mode even inside a module that is put into training mode.
+    """
+
+    output_kind: OutputKind = "relative_disparity"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.training = False
+
+    @abstractmethod
+    def forward(self, images: Tensor) -> Tensor:
+        """Disparity of each image.
+
+        Args:
+            images: (N, 3, H, W) float RGB in [0, 1].
+
+        Returns:
+            (N, 1, H, W) disparity ≥ 0 (relative or metric, see :attr:`output_kind`), same
+            device and dtype as ``images``.
+        """
+
+    def train(self, mode: bool = True) -> Self:
+        """Keep the teacher in eval mode whatever ``mode`` is (dropout and norms stay frozen)."""
+        return super().train(False)
+
+
+def check_images(images: Tensor) -> Tensor:
+    """Validate a teacher's input: a (N, 3, H, W) floating-point tensor; returns it unchanged."""
+    if not isinstance(images, Tensor):
+        raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(
+            f"images must have shape (N, 3, H, W) (RGB in [0, 1]), got {tuple(images.shape)}"
+        )
+    if not images.is_floating_point():
+        raise ValueError(f"images must be float RGB in [0, 1], got dtype {images.dtype}")
+    if images.shape[-2] < 1 or images.shape[-1] < 1:
+        raise ValueError(f"images must have H, W ≥ 1, got {tuple(images.shape)}")
+    return images
+
+
+@dataclass(frozen=True)
+class TeacherWeights:
+    """Metadata of one set of published teacher weights.
+
+    Attributes:
+        hub_id: Hugging Face hub id of the ``transformers`` checkpoint.
+        num_params: number of parameters of the model.
+        license: SPDX identifier of the weights' licence (check it before commercial use).
+        output_kind: what the teacher returns (after conversion), one of :data:`OUTPUT_KINDS`.
+        input_size: side the model was trained at (short side of the resized input).
+        paper: where the model is described.
+    """
+
+    hub_id: str
+    num_params: int
+    license: str
+    output_kind: OutputKind
+    input_size: int
+    paper: str
+
+
+class WeightsEnum(Enum):
+    """Base of the per-family weights enums (members hold :class:`TeacherWeights`).
+
+    Subclasses define members (and a ``DEFAULT`` alias) and implement :meth:`build`.
+    """
+
+    @classmethod
+    def verify(cls, obj: Any) -> WeightsEnum:
+        """Accept a member or its name (``"V2_SMALL"``, ``"DEFAULT"``); raise otherwise."""
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, str):
+            try:
+                return cls[obj]
+            except KeyError:
+                pass
+        raise ValueError(
+            f"{obj!r} is not a member of {cls.__name__}; choose one of {list(cls.__members__)}"
+        )
+
+    @property
+    def hub_id(self) -> str:
+        return self.value.hub_id
+
+    @property
+    def num_params(self) -> int:
+        return self.value.num_params
+
+    @property
+    def license(self) -> str:
+        return self.value.license
+
+    @property
+    def output_kind(self) -> OutputKind:
+        return self.value.output_kind
+
+    @property
+    def input_size(self) -> int:
+        return self.value.input_size
+
+    def build(self, **kwargs: Any) -> Teacher:
+        """The teacher with these weights; ``kwargs`` go to the teacher's constructor."""
+        raise NotImplementedError
+
+
+TEACHERS: dict[str, WeightsEnum] = {}
+"""Registered teacher names → weights members (fill it with :func:`register_teacher`)."""
+
+
+def register_teacher(name: str, weights: WeightsEnum) -> None:
+    """Register ``weights`` under ``name`` (lower case, no ``/``); duplicate names raise."""
+    if name != name.lower() or "/" in name or not name:
+        raise ValueError(f"teacher names are lower case without '/', got {name!r}")
+    if name in TEACHERS:
+        raise ValueError(f"a teacher named {name!r} is already registered ({TEACHERS[name]})")
+    TEACHERS[name] = weights
+
+
+def list_teachers() -> list[str]:
+    """Sorted names accepted by :func:`build_teacher`."""
+    return sorted(TEACHERS)
+
+
+def get_teacher_weights(name: str) -> WeightsEnum:
+    """The weights member registered under ``name`` (case-insensitive)."""
+    try:
+        return TEACHERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown teacher name {name!r}; registered: {list_teachers()}") from None
+
+
+def build_teacher(name_or_path: str | os.PathLike | WeightsEnum, **kwargs: Any) -> Teacher:
+    """Build a teacher from a registered name, a weights member, a hub id or a local directory.
+
+    Resolution order: a weights member; a string naming an *existing directory* (loaded from
+    that directory, even if it looks like a registered name); a registered name
+    (:func:`list_teachers`, case-insensitive); anything else is a hub id or directory for
+    :class:`~panodepth.teachers.DepthAnythingTeacher` (any ``AutoModelForDepthEstimation``
+    checkpoint in the Depth Anything format).
+
+    Args:
+        name_or_path: e.g. ``"depth-anything-v2-small"``,
+            ``"depth-anything/Depth-Anything-V2-Small-hf"`` or ``"/data/weights/da2-small"``.
+        **kwargs: passed to the teacher's constructor (``input_size``, ``chunk_size``,
+            ``device``, ``dtype``, ``local_files_only``). A registered name sets
+            ``input_size`` from its metadata unless given.
+
+    Raises:
+        TeacherLoadError: the weights cannot be found (e.g. offline and not cached).
+
+    Example:
+        >>> teacher = build_teacher("depth-anything-v2-small", device="cuda")  # doctest: +SKIP
+        >>> disparity = teacher(faces)  # (N, 3, S, S) → (N, 1, S, S)  # doctest: +SKIP
+    """
+    if isinstance(name_or_path, WeightsEnum):
+        return name_or_path.build(**kwargs)
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(
+            f"name_or_path must be a str, os.PathLike or weights member, "
+            f"got {type(name_or_path).__name__}"
+        )
+    source = os.fspath(name_or_path)
+    if not os.path.isdir(source) and source.lower() in TEACHERS:
+        return TEACHERS[source.lower()].build(**kwargs)
+    from .depth_anything import DepthAnythingTeacher  # local import: that module imports this
+
+    return DepthAnythingTeacher(source, **kwargs)
