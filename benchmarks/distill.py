@@ -28,13 +28,8 @@ import torch
 
 from panodepth.distill import FaceProjection, panorama_to_faces, student_to_faces
 from panodepth.geometry import random_rotation
+from panodepth.teachers.tiny import save_tiny_depth_anything
 
-TINY = {
-    "backbone": {"hidden_size": 32, "num_hidden_layers": 4, "num_attention_heads": 2,
-                 "intermediate_size": 64, "image_size": 56, "out_indices": [1, 2, 3, 4]},
-    "head": {"reassemble_hidden_size": 32, "neck_hidden_sizes": [8, 16, 32, 32],
-             "fusion_hidden_size": 16, "head_hidden_size": 8},
-}  # fmt: skip
 V2_SMALL = {
     "backbone": {"hidden_size": 384, "num_hidden_layers": 12, "num_attention_heads": 6,
                  "intermediate_size": 1536, "image_size": 518, "out_indices": [3, 6, 9, 12],
@@ -92,7 +87,7 @@ def main() -> None:
     print(f"batch {b} at {h}×{2 * h}: {faces.shape[0]} faces of {h // 2}², {args.threads} threads")
     print(f"geometry (rotate, {b}×6 faces, student_to_faces fwd+bwd): {t_geo * 1000:.0f} ms")
     with tempfile.TemporaryDirectory() as tmp:
-        teachers = {"tiny Depth Anything": save_random_depth_anything(TINY, f"{tmp}/tiny")}
+        teachers = {"tiny Depth Anything": str(save_tiny_depth_anything(f"{tmp}/tiny"))}
         if args.teacher:
             teachers[f"checkpoint {args.teacher}"] = args.teacher
         else:

@@ -9,22 +9,12 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from panodepth.cli.main import main
+from panodepth.teachers.tiny import save_tiny_depth_anything
 
 
 @pytest.fixture(scope="module")
 def tiny_teacher_dir(tmp_path_factory):
-    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
-
-    backbone = Dinov2Config(hidden_size=32, num_hidden_layers=4, num_attention_heads=2,
-                            intermediate_size=64, image_size=56, patch_size=14,
-                            out_indices=[1, 2, 3, 4], reshape_hidden_states=False)  # fmt: skip
-    config = DepthAnythingConfig(backbone_config=backbone, reassemble_hidden_size=32,
-                                 neck_hidden_sizes=[8, 16, 32, 32], fusion_hidden_size=16,
-                                 head_hidden_size=8)  # fmt: skip
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny-da")
-    DepthAnythingForDepthEstimation(config).save_pretrained(folder)
-    return folder
+    return save_tiny_depth_anything(tmp_path_factory.mktemp("tiny-da"))
 
 
 def test_pseudo_label_command(tmp_path, tiny_teacher_dir, capsys):
