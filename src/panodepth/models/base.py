@@ -1,0 +1,76 @@
+"""The contract every 360° student follows, and what they share.
+
+Forward contract (all students, any registry name):
+    input  (B, 3, H, W) RGB in [0, 1], equirect with W = 2·H and H % 32 == 0
+           (ImageNet normalisation happens inside the model);
+    output (B, 1, H, W), chosen at construction by ``output``:
+      * ``"disparity"``: relative disparity ≥ 0 (softplus head) — for the affine-invariant
+        Depth Anywhere recipe, where only the shape of the map matters;
+      * ``"depth"``: metric depth in metres in (0, max_depth) (max_depth · sigmoid head) — for
+        BerHu training on metric ground truth.
+
+Projection grids used inside a network (e.g. a cube branch) come from
+:mod:`panodepth.geometry` (one cube convention in the whole project) and are never
+parameters: they are built on the input's device and cached there, so state dicts hold only
+weights.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+OUTPUTS = ("disparity", "depth")
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class Student360(nn.Module):
+    """Base class of the 360° students: input checks, normalisation and the output head.
+
+    Subclasses implement :meth:`predict` (normalised images → raw one-channel map at the
+    input size); :meth:`forward` wraps it.
+    """
+
+    def __init__(self, output: str = "disparity", max_depth: float = 10.0) -> None:
+        super().__init__()
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        if not max_depth > 0:
+            raise ValueError(f"max_depth must be positive, got {max_depth!r}")
+        self.output = output
+        self.max_depth = float(max_depth)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), False)
+
+    def predict(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        """(B, 3, H, W) ImageNet-normalised images → (B, 1, H, W) raw map."""
+        raise NotImplementedError
+
+    def forward(self, images: Tensor) -> Tensor:
+        check_panorama_batch(images)
+        raw = self.predict((images - self.mean.to(images.dtype)) / self.std.to(images.dtype))
+        return self.head(raw)
+
+    def head(self, raw: Tensor) -> Tensor:
+        if self.output == "depth":
+            return self.max_depth * torch.sigmoid(raw)
+        return F.softplus(raw)
+
+
+def check_panorama_batch(images: object, multiple: int = 32) -> Tensor:
+    """Check a (B, 3, H, W) float equirect batch with W = 2·H and H % ``multiple`` == 0."""
+    if not isinstance(images, Tensor):
+        raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must have shape (B, 3, H, W), got {tuple(images.shape)}")
+    if not images.is_floating_point():
+        raise ValueError(f"images must be float RGB in [0, 1], got dtype {images.dtype}")
+    h, w = images.shape[-2:]
+    if w != 2 * h or h % multiple:
+        raise ValueError(
+            f"students need equirect input with W = 2·H and H divisible by {multiple}, "
+            f"got H×W = {h}×{w}; resize the panorama first (e.g. to 256×512 or 512×1024)"
+        )
+    return images
