@@ -49,7 +49,12 @@ def load_student(path: str | os.PathLike, **overrides: object) -> Student360:
         raise ValueError(f"{path}: not a panodepth student file (format {meta.get('format')!r})")
     options = {**json.loads(meta["options"]), **overrides}
     model = build_model(meta["name"], **options)
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as err:  # shape mismatches raise even with strict=False
+        raise ValueError(
+            f"{path}: weights do not fit {meta['name']} {options}: {str(err)[:300]}"
+        ) from None
     if missing or unexpected:
         raise ValueError(
             f"{path}: weights do not fit {meta['name']} {options}: missing {missing[:5]}, "
