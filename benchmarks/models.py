@@ -68,18 +68,18 @@ def main() -> None:
     header = ("model", "params", "GMACs@512", "fwd 512×1024", "ratio", "fwd 256×512",
               "train 256×512", "ratio", "peak RSS")  # fmt: skip
     print(" | ".join(header))
+    big, small = torch.rand(1, 3, 512, 1024), torch.rand(1, 3, 256, 512)
     for name in names:
         torch.manual_seed(0)
         model = build_model(name).eval()
         params = sum(p.numel() for p in model.parameters())
-        big, small = torch.rand(1, 3, 512, 1024), torch.rand(1, 3, 256, 512)
         gmacs = macs(model, big) / 1e9
         with torch.no_grad():
-            fwd_512 = best_of(lambda m=model: m(big), args.repeats)
-            fwd_256 = best_of(lambda m=model: m(small), args.repeats)
+            fwd_512 = best_of(lambda m=model, x=big: m(x), args.repeats)
+            fwd_256 = best_of(lambda m=model, x=small: m(x), args.repeats)
         model.train()
         opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-        step_256 = best_of(lambda m=model, o=opt: train_step(m, small, o), args.repeats)
+        step_256 = best_of(lambda m=model, o=opt, x=small: train_step(m, x, o), args.repeats)
         anchor = ANCHORS.get(name, {})
         r_fwd = f"{fwd_512 / anchor['fwd_512']:.2f}" if "fwd_512" in anchor else "—"
         r_train = f"{step_256 / anchor['train_256']:.2f}" if "train_256" in anchor else "—"
