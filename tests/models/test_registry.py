@@ -6,15 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from panodepth.models import (
-    Student360,
-    build_model,
-    list_models,
-    load_student,
-    register_model,
-    save_student,
-)
+from panodepth.models import Student360, build_model, list_models, register_model
 from panodepth.models.backbones import BackboneWeightsError, resnet
+from panodepth.training import load_student, save_student
 
 
 class Tiny(Student360):

@@ -1,11 +1,10 @@
-"""The 360° students: one builder per architecture, a registry, and checkpoints by name.
+"""The 360° students: one builder per architecture and a registry by name.
 
 Importing this package registers the built-in students (``unifuse``, ``bifusepp``, ...).
 All share the forward contract of :mod:`.base`.
 """
 
 from .base import OUTPUTS, Student360, check_panorama_batch
-from .checkpoint import load_student, save_student
 from .registry import build_model, get_model_builder, list_models, register_model
 
 __all__ = [
@@ -15,7 +14,5 @@ __all__ = [
     "check_panorama_batch",
     "get_model_builder",
     "list_models",
-    "load_student",
     "register_model",
-    "save_student",
 ]

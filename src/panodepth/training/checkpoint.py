@@ -16,9 +16,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
 from panodepth.data.imageio import atomic_save
-
-from .base import Student360
-from .registry import build_model
+from panodepth.models import Student360, build_model
 
 FORMAT = "panodepth-student/1"
 
