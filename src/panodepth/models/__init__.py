@@ -4,6 +4,10 @@ Importing this package registers the built-in students (``unifuse``, ``bifusepp`
 All share the forward contract of :mod:`.base`.
 """
 
+from . import (
+    bifusepp,  # noqa: F401
+    unifuse,  # noqa: F401
+)
 from .base import OUTPUTS, Student360, check_panorama_batch
 from .registry import build_model, get_model_builder, list_models, register_model
 

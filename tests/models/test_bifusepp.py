@@ -1,0 +1,160 @@
+"""BiFuse++: contract, size, the cube branch and its ablation, overfitting, checkpoints."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from panodepth.data.synthetic import render_sample
+from panodepth.geometry import equirect_to_cube
+from panodepth.models import bifusepp as bifusepp_module
+from panodepth.models import build_model
+from panodepth.models.bifusepp import BiFusePP
+from panodepth.training import load_student, save_student
+
+RELEASED_PARAMS = 52.49e6  # fuenwang/BiFusev2 ResUNet(layers=34), any resolution
+# the release's last fusion module also has an equirect and a cube head (1×1 conv 1024 → 512
+# + BN each) whose outputs are never used; ours leaves them out
+UNUSED_RELEASED_HEADS = 2 * (1024 * 512 + 512 + 2 * 512)
+
+
+def n_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def panorama(h: int = 64, batch: int = 1, seed: int = 0) -> torch.Tensor:
+    return torch.rand(batch, 3, h, 2 * h, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.fixture(scope="module")
+def fused() -> BiFusePP:
+    torch.manual_seed(0)
+    return build_model("bifusepp").eval()
+
+
+@pytest.mark.parametrize("output", ["disparity", "depth"])
+def test_forward_backward(output):
+    torch.manual_seed(0)
+    model = build_model("bifusepp", output=output, max_depth=5.0)
+    y = model(panorama(batch=2))
+    assert y.shape == (2, 1, 64, 128) and torch.isfinite(y).all()
+    if output == "disparity":
+        assert (y >= 0).all()
+    else:
+        assert (y > 0).all() and (y < 5.0).all()
+    y.mean().backward()
+    # every parameter gets a gradient (no unused parameters: DDP needs none), both encoders too
+    unused = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not unused, unused[:5]
+    for name in ("equi_stem", "cube_stem", "fuse", "up1", "out"):
+        grads = [p.grad for p in getattr(model, name).parameters()]
+        assert all(torch.isfinite(g).all() for g in grads), name
+        assert any(g.abs().sum() > 0 for g in grads), f"no gradient reaches {name}"
+
+
+def test_parameter_count_matches_release():
+    model = build_model("bifusepp")
+    # the release's count to its rounding once its two dead heads are added back: same layers
+    assert abs(n_params(model) + UNUSED_RELEASED_HEADS - RELEASED_PARAMS) < 0.005e6
+    assert abs(n_params(model) / RELEASED_PARAMS - 1) < 0.021  # 51.44 M: −2.0 %
+    ablation = build_model("bifusepp", fusion=False)
+    assert n_params(ablation) < 0.6 * n_params(model)  # no cube encoder, no fusion
+
+
+@pytest.mark.parametrize("h", [32, 96])
+def test_any_height_multiple_of_32(fused, h):
+    # 32: cube faces shrink to 1×1 at stride 16 already; 96: face and equirect sizes of the
+    # coarsest stage do not match exactly (2 vs 3 rows). Both must still work.
+    with torch.no_grad():
+        y = fused(panorama(h))
+    assert y.shape == (1, 1, h, 2 * h) and torch.isfinite(y).all()
+
+
+def test_cube_branch_sees_the_cube_faces(fused):
+    seen = []
+    hook = fused.cube_stem.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    x = panorama()
+    with torch.no_grad():
+        fused(x)
+    hook.remove()
+    faces = equirect_to_cube((x - fused.mean) / fused.std, 32)  # F R B L U D, side H/2
+    assert seen[0].shape == (6, 3, 32, 32)
+    torch.testing.assert_close(seen[0], faces.reshape(6, 3, 32, 32))
+
+
+def permute_input_faces(monkeypatch):
+    """Make the cube branch receive its faces in another order (features stay untouched)."""
+    project = bifusepp_module.equirect_to_cube
+    calls = []
+
+    def permuted(img, face_size):
+        faces = project(img, face_size)
+        if img.shape[1] != 3:  # feature maps inside the fusion modules
+            return faces
+        calls.append(face_size)
+        return faces[:, [2, 3, 0, 1, 5, 4]]  # B L F R D U instead of F R B L U D
+
+    monkeypatch.setattr(bifusepp_module, "equirect_to_cube", permuted)
+    return calls
+
+
+def test_permuted_faces_change_the_output(fused, monkeypatch):
+    x = panorama()
+    with torch.no_grad():
+        reference = fused(x)
+        calls = permute_input_faces(monkeypatch)
+        permuted = fused(x)
+    assert calls == [32]
+    assert (permuted - reference).abs().max() > 1e-3 * reference.abs().max()
+
+
+def test_equirect_only_ablation_ignores_the_cube(monkeypatch):
+    torch.manual_seed(0)
+    model = build_model("bifusepp", fusion=False).eval()
+    assert not hasattr(model, "cube_stem") and not hasattr(model, "fuse")
+    x = panorama()
+    with torch.no_grad():
+        reference = model(x)
+        calls = permute_input_faces(monkeypatch)
+        permuted = model(x)
+    assert calls == []
+    assert torch.equal(reference, permuted)
+
+
+def test_overfits_one_synthetic_panorama():
+    torch.manual_seed(0)
+    sample = render_sample("office", 0, height=64)
+    x, valid = sample.rgb[None], sample.valid[None]
+    target = 1.0 / sample.depth[None].clamp(min=1e-3)  # disparity, 1/m
+    model = build_model("bifusepp")
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(60):  # ≈ 25 steps needed, ≈ 0.3 s each on 2 CPU cores
+        opt.zero_grad(set_to_none=True)
+        loss = (model(x) - target).abs()[valid].mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if losses[-1] <= losses[0] / 10:
+            break
+    assert losses[-1] <= losses[0] / 10, f"loss {losses[0]:.4f} → {losses[-1]:.4f}"
+
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("bifusepp", output="depth", max_depth=7.0).eval()
+    assert not [k for k in model.state_dict() if "grid" in k.lower()]
+    path = save_student(model, tmp_path / "bifusepp.safetensors")
+    again = load_student(path).eval()
+    assert isinstance(again, BiFusePP) and again.output == "depth" and again.max_depth == 7.0
+    x = panorama()
+    with torch.no_grad():
+        assert torch.equal(model(x), again(x))
+    with pytest.raises(ValueError, match="do not fit"):
+        load_student(path, fusion=False)  # strict: the cube branch's weights are not dropped
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 64, 100), (1, 3, 48, 96), (1, 1, 64, 128), (3, 64, 128)])
+def test_bad_input_raises(fused, shape):
+    with pytest.raises(ValueError, match=r"W = 2·H|shape"):
+        fused(torch.rand(*shape))

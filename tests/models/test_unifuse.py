@@ -1,0 +1,130 @@
+"""UniFuse: contract, size, that the cube branch is used, training, checkpoints, bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from panodepth.data.synthetic import render_sample
+from panodepth.models import build_model
+from panodepth.models.layers import CircularConv2d, CircularMaxPool2d
+from panodepth.models.unifuse import UniFuse
+from panodepth.training import load_student, save_student
+
+PAPER_PARAMS = 30.26e6  # original code at 512×1024 (REFERENCE.md, Students)
+
+
+def _grad_norm(module: torch.nn.Module) -> float:
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    assert grads, f"no gradient reached {type(module).__name__}"
+    assert all(torch.isfinite(g).all() for g in grads)
+    return float(sum(g.abs().sum() for g in grads))
+
+
+@pytest.mark.parametrize("output", ["disparity", "depth"])
+def test_forward_backward(output):
+    torch.manual_seed(0)
+    model = build_model("unifuse", output=output, max_depth=8.0)
+    assert isinstance(model, UniFuse)
+    y = model(torch.rand(2, 3, 64, 128))
+    assert y.shape == (2, 1, 64, 128) and torch.isfinite(y).all()
+    if output == "disparity":
+        assert (y >= 0).all()
+    else:
+        assert (y > 0).all() and (y < 8.0).all()
+    y.mean().backward()
+    for part in (model.equi_stem, model.equi_stages, model.cube_stem, model.cube_stages):
+        assert _grad_norm(part) > 0
+    assert _grad_norm(model.fusions) > 0
+
+
+def test_parameter_count_matches_the_original():
+    # Nothing in the model is sized by the input: the count is the one at 512×1024 (or any size).
+    n = sum(p.numel() for p in build_model("unifuse").parameters())
+    assert abs(n - PAPER_PARAMS) / PAPER_PARAMS < 0.02, n
+    assert n == 30_263_281  # 2 × ResNet-18 without classifier + 5 CEE blocks + decoder
+    equi_only = build_model("unifuse", fusion=False)
+    assert sum(p.numel() for p in equi_only.parameters()) == 14_327_217
+    assert not any(k.startswith(("cube_", "fusions")) for k in equi_only.state_dict())
+
+
+def test_cube_branch_sees_the_cube(monkeypatch):
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 64, 128)
+    model = build_model("unifuse").eval()
+    calls = []
+    real = model.to_cube
+
+    def counted(img):
+        calls.append(img.shape)
+        return real(img)
+
+    monkeypatch.setattr(model, "to_cube", counted)
+    with torch.no_grad():
+        base = model(x)
+        assert calls == [(1, 3, 64, 128)]
+        monkeypatch.setattr(model, "to_cube", lambda img: real(img).roll(1, dims=1))
+        rolled = model(x)  # faces in the order D F R B L U: features land on the wrong faces
+        monkeypatch.setattr(model, "to_cube", lambda img: torch.zeros_like(real(img)))
+        blind = model(x)
+    assert (rolled - base).abs().max() > 1e-4
+    assert (blind - base).abs().max() > 1e-4
+
+    equi_only = build_model("unifuse", fusion=False).eval()
+    with torch.no_grad():
+        base = equi_only(x)
+        monkeypatch.setattr(equi_only, "to_cube", lambda img: torch.zeros(1, 6, 3, 32, 32))
+        assert torch.equal(equi_only(x), base)
+
+
+def test_circular_padding_removes_the_seam():
+    torch.manual_seed(0)
+    model = build_model("unifuse", fusion=False, circular_padding=True).eval()
+    layers = list(model.modules())
+    assert any(isinstance(m, CircularConv2d) for m in layers)
+    assert any(isinstance(m, CircularMaxPool2d) for m in layers)
+    x = torch.rand(1, 3, 64, 128)
+    with torch.no_grad():  # a yaw turn by a multiple of the total stride (32 px) commutes
+        assert torch.allclose(model(x.roll(32, -1)), model(x).roll(32, -1), atol=1e-5)
+    # same weights and keys as the zero-padded model, so checkpoints are interchangeable
+    fused = build_model("unifuse", circular_padding=True)
+    plain = build_model("unifuse")
+    assert fused.state_dict().keys() == plain.state_dict().keys()
+    assert sum(p.numel() for p in fused.parameters()) == 30_263_281
+    assert fused(torch.rand(1, 3, 64, 128)).shape == (1, 1, 64, 128)
+
+
+def test_overfits_one_panorama():
+    torch.manual_seed(0)
+    sample = render_sample("home", 0, height=64)
+    rgb, depth, valid = sample.rgb[None], sample.depth[None], sample.valid[None]
+    model = build_model("unifuse", output="depth", max_depth=10.0).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(60):  # typically 10× lower after ~35 steps (≈ 0.25 s each on 2 CPU cores)
+        loss = (model(rgb) - depth).abs()[valid].mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if losses[-1] * 10 <= losses[0]:
+            break
+    assert losses[-1] * 10 <= losses[0], losses[::5]
+
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("unifuse", output="depth").eval()
+    assert not any("grid" in key for key in model.state_dict())
+    path = save_student(model, tmp_path / "unifuse.safetensors")
+    again = load_student(path).eval()
+    assert isinstance(again, UniFuse) and again.output == "depth" and again.fusion
+    x = torch.rand(1, 3, 64, 128)
+    with torch.no_grad():
+        assert torch.equal(model(x), again(x))
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 64, 100), (1, 3, 40, 80)])
+def test_bad_input(shape):
+    with pytest.raises(ValueError, match="W = 2·H"):
+        build_model("unifuse")(torch.rand(*shape))
