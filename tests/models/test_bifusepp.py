@@ -10,7 +10,9 @@ from panodepth.geometry import equirect_to_cube
 from panodepth.models import bifusepp as bifusepp_module
 from panodepth.models import build_model
 from panodepth.models.bifusepp import BiFusePP
-from panodepth.training import load_student, save_student
+from panodepth.training import load_student
+
+from .student_checks import overfit, round_trip
 
 RELEASED_PARAMS = 52.49e6  # fuenwang/BiFusev2 ResUNet(layers=34), any resolution
 # the release's last fusion module also has an equirect and a cube head (1×1 conv 1024 → 512
@@ -124,34 +126,20 @@ def test_equirect_only_ablation_ignores_the_cube(monkeypatch):
 def test_overfits_one_synthetic_panorama():
     torch.manual_seed(0)
     sample = render_sample("office", 0, height=64)
-    x, valid = sample.rgb[None], sample.valid[None]
     target = 1.0 / sample.depth[None].clamp(min=1e-3)  # disparity, 1/m
-    model = build_model("bifusepp")
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(60):  # ≈ 25 steps needed, ≈ 0.3 s each on 2 CPU cores
-        opt.zero_grad(set_to_none=True)
-        loss = (model(x) - target).abs()[valid].mean()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        if losses[-1] <= losses[0] / 10:
-            break
+    # ≈ 25 steps needed, ≈ 0.3 s each on 2 CPU cores
+    losses = overfit(build_model("bifusepp"), sample.rgb[None], target, sample.valid[None])
     assert losses[-1] <= losses[0] / 10, f"loss {losses[0]:.4f} → {losses[-1]:.4f}"
 
 
 def test_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
-    model = build_model("bifusepp", output="depth", max_depth=7.0).eval()
-    assert not [k for k in model.state_dict() if "grid" in k.lower()]
-    path = save_student(model, tmp_path / "bifusepp.safetensors")
-    again = load_student(path).eval()
+    model = build_model("bifusepp", output="depth", max_depth=7.0)
+    again = round_trip(model, tmp_path, panorama())
     assert isinstance(again, BiFusePP) and again.output == "depth" and again.max_depth == 7.0
-    x = panorama()
-    with torch.no_grad():
-        assert torch.equal(model(x), again(x))
     with pytest.raises(ValueError, match="do not fit"):
-        load_student(path, fusion=False)  # strict: the cube branch's weights are not dropped
+        # strict: the cube branch's weights are not dropped
+        load_student(tmp_path / "student.safetensors", fusion=False)
 
 
 @pytest.mark.parametrize("shape", [(1, 3, 64, 100), (1, 3, 48, 96), (1, 1, 64, 128), (3, 64, 128)])
