@@ -6,6 +6,8 @@ All share the forward contract of :mod:`.base`.
 
 from . import (
     bifusepp,  # noqa: F401
+    egformer,  # noqa: F401
+    hohonet,  # noqa: F401
     unifuse,  # noqa: F401
 )
 from .base import OUTPUTS, Student360, check_panorama_batch
