@@ -37,7 +37,12 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from panodepth.geometry import equirect_lonlat, equirect_rays, lonlat_to_xyz
+from panodepth.geometry import (
+    equirect_lonlat,
+    equirect_rays,
+    lonlat_to_equirect_pixel,
+    lonlat_to_xyz,
+)
 
 DIRECTIONS = ("horizontal", "vertical")
 MAX_ELEMENTS = 1 << 22  # score entries per chunk (16 MiB in float32)
@@ -201,9 +206,8 @@ def _tangent_points(
     lon = lon0 + torch.atan2(
         x * torch.sin(c), rho * torch.cos(lat0) * torch.cos(c) - y * torch.sin(lat0) * torch.sin(c)
     )
-    u = torch.remainder((lon + math.pi) / (2 * math.pi) * width - 0.5, width)
-    v = (math.pi / 2 - lat) / math.pi * height - 0.5
-    return torch.stack((u, v), -1).to(dtype or torch.get_default_dtype())
+    u, v = lonlat_to_equirect_pixel(lon, lat, height, width)
+    return torch.stack((torch.remainder(u, width), v), -1).to(dtype or torch.get_default_dtype())
 
 
 def sample_taps(values: Tensor, points: Tensor) -> Tensor:
