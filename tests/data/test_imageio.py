@@ -81,3 +81,11 @@ class TestWritePng:
         with pytest.raises(ValueError, match="expected a 1×H×W or 3×H×W"):
             write_png(path, torch.zeros(2, 4, 8))
         assert path.read_bytes() == before
+
+
+def test_atomic_save_gives_readable_permissions(tmp_path):
+    from panodepth.data.imageio import atomic_save
+
+    atomic_save(tmp_path / "x.bin", lambda f: f.write(b"1"))
+    assert (tmp_path / "x.bin").stat().st_mode & 0o777 == 0o644
+    assert list(tmp_path.iterdir()) == [tmp_path / "x.bin"]  # no temporary left behind

@@ -12,13 +12,24 @@ from collections.abc import Sequence
 
 from jsonargparse import ArgumentParser
 
-from . import project, pseudo_label, synth
+from . import evaluate, lightning, predict, project, pseudo_label, synth
 
-SUBCOMMANDS = {"project": project, "synth": synth, "pseudo-label": pseudo_label}
+SUBCOMMANDS = {
+    "project": project,
+    "synth": synth,
+    "pseudo-label": pseudo_label,
+    "predict": predict,
+    "eval": evaluate,
+}
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="panodepth", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(
+        prog="panodepth",
+        description=__doc__.splitlines()[0],
+        epilog="Training: panodepth fit | validate | test --config CONFIG (see "
+        "`panodepth fit --help`; Lightning's CLI).",
+    )
     subcommands = parser.add_subcommands(dest="command")
     for name, module in SUBCOMMANDS.items():
         sub = ArgumentParser(description=module.__doc__)
@@ -32,8 +43,11 @@ def _show_warning(message: Warning | str, *_args: object, **_kwargs: object) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in lightning.COMMANDS:
+        return lightning.run(args)
     parser = build_parser()
-    cfg = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    cfg = parser.parse_args(args)
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning  # one line per warning, no source excerpt
         return SUBCOMMANDS[cfg.command].run(cfg[cfg.command])

@@ -96,13 +96,17 @@ def write_png(path: str | os.PathLike, img: Tensor) -> Path:
 
 
 def atomic_save(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
-    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    The file gets the usual permissions of a new file (``0o644``), not ``mkstemp``'s ``0o600``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

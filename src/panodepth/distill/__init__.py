@@ -4,13 +4,16 @@
 (online labels and the per-view loss) and :mod:`.cache` (precomputed labels on disk).
 """
 
+from .cache import CachedPseudoLabels, load_pseudo_labels
 from .projection import FaceProjection, panorama_to_faces, student_to_faces
 from .pseudo_labels import PseudoLabeler, PseudoLabels, pseudo_label_loss
 
 __all__ = [
+    "CachedPseudoLabels",
     "FaceProjection",
     "PseudoLabeler",
     "PseudoLabels",
+    "load_pseudo_labels",
     "panorama_to_faces",
     "pseudo_label_loss",
     "student_to_faces",

@@ -31,12 +31,14 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
+from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
+from panodepth.data.datasets.base import sample_generator
 from panodepth.data.imageio import PanoramaError, atomic_save, load_panorama
 from panodepth.geometry import random_rotation
 
-from .projection import FaceProjection
+from .projection import FaceProjection, panorama_to_faces
 from .pseudo_labels import PseudoLabeler, PseudoLabels
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -129,47 +131,67 @@ def precompute_pseudo_labels(
         rot = random_rotation(rotations, labeler.max_deg, generator=g, device=device)
         batch = pano[None].expand(rotations, -1, -1, -1)
         labels = labeler(batch, rotation=rot)
-        tensors = {
-            "disparity": labels.disparity.half().cpu().contiguous(),
-            "valid": labels.valid.to(torch.uint8).cpu().contiguous(),
-            "rotation": labels.rotation.float().cpu().contiguous(),
-            "keep": labels.keep.to(torch.uint8).cpu().contiguous(),
-        }
+        faces = None
         if save_faces:
-            from .projection import panorama_to_faces
-
             faces = panorama_to_faces(batch, rot, labeler.projection)
-            faces = (faces * 255).round().clamp(0, 255).to(torch.uint8)
-            tensors["faces"] = faces.cpu().contiguous()
-        proj = labeler.projection
-        meta = {
-            "source": str(path),
-            "projection": json.dumps(
-                {
-                    "kind": proj.kind,
-                    "face_size": labels.disparity.shape[-1],
-                    "level": proj.level,
-                    "fov_deg": proj.fov,
-                }
-            ),
-            "teacher": teacher_name,
-            "seed": str(seed),
-            "max_deg": str(labeler.max_deg),
-        }
-        blob = save(tensors, metadata=meta)
-        atomic_save(target, lambda f, b=blob: f.write(b))
+        write_pseudo_label_file(
+            target, labels, path, teacher_name, seed, labeler.max_deg, faces=faces
+        )
         summary.done.append(name)
     return summary
 
 
-def load_pseudo_labels(
-    path: str | os.PathLike, draw: int | None = None, generator: torch.Generator | None = None
-) -> PseudoLabels:
-    """One draw (of K) of a cached panorama as a batch-of-one :class:`PseudoLabels`.
+def write_pseudo_label_file(
+    target: str | os.PathLike,
+    labels: PseudoLabels,
+    source: str | os.PathLike,
+    teacher_name: str,
+    seed: int,
+    max_deg: float,
+    faces: torch.Tensor | None = None,
+) -> Path:
+    """Write the K draws of one panorama in the cache format (atomically); return the path.
 
     Args:
-        draw: which of the K rotations; ``None`` picks one at random (``generator``).
+        target: the ``<name>.safetensors`` file to write.
+        labels: K draws as one :class:`PseudoLabels` batch (disparity (K, N, 1, S, S), ...).
+        source: the panorama's path, stored as metadata ``source`` (how
+            :class:`CachedPseudoLabels` matches files to panoramas).
+        teacher_name, seed, max_deg: stored as metadata ``teacher``, ``seed``, ``max_deg``.
+        faces: optional (K, N, 3, S, S) RGB views in [0, 1] the teacher saw (stored as uint8).
     """
+    tensors = {
+        "disparity": labels.disparity.half().cpu().contiguous(),
+        "valid": labels.valid.to(torch.uint8).cpu().contiguous(),
+        "rotation": labels.rotation.float().cpu().contiguous(),
+        "keep": labels.keep.to(torch.uint8).cpu().contiguous(),
+    }
+    if faces is not None:
+        faces = (faces * 255).round().clamp(0, 255).to(torch.uint8)
+        tensors["faces"] = faces.cpu().contiguous()
+    proj = labels.projection
+    meta = {
+        "source": str(source),
+        "projection": json.dumps(
+            {
+                "kind": proj.kind,
+                "face_size": labels.disparity.shape[-1],
+                "level": proj.level,
+                "fov_deg": proj.fov,
+            }
+        ),
+        "teacher": teacher_name,
+        "seed": str(seed),
+        "max_deg": str(max_deg),
+    }
+    blob = save(tensors, metadata=meta)
+    target = Path(target)
+    atomic_save(target, lambda f: f.write(blob))
+    return target
+
+
+def read_pseudo_label_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
+    """All K draws of a cached panorama: ``(tensors, metadata)``, checked, or a ValueError."""
     path = Path(path)
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -180,20 +202,110 @@ def load_pseudo_labels(
     missing = {"disparity", "valid", "rotation", "keep"} - set(tensors)
     if missing:
         raise ValueError(f"{path}: not a pseudo-label file (missing {sorted(missing)})")
+    return tensors, meta
+
+
+def projection_of(meta: dict) -> FaceProjection:
+    """The :class:`FaceProjection` a cache file's views were made with."""
+    proj = json.loads(meta.get("projection", "{}"))
+    return FaceProjection(
+        proj.get("kind", "cube"), proj.get("face_size"), proj.get("level", 0),
+        proj.get("fov_deg") if proj.get("kind") == "tangent" else None,
+    )  # fmt: skip
+
+
+def load_pseudo_labels(
+    path: str | os.PathLike, draw: int | None = None, generator: torch.Generator | None = None
+) -> PseudoLabels:
+    """One draw (of K) of a cached panorama as a batch-of-one :class:`PseudoLabels`.
+
+    Args:
+        draw: which of the K rotations; ``None`` picks one at random (``generator``).
+    """
+    tensors, meta = read_pseudo_label_file(path)
     k = tensors["rotation"].shape[0]
     if draw is None:
         draw = int(torch.randint(k, (), generator=generator))
     if not 0 <= draw < k:
         raise ValueError(f"{path}: draw {draw} out of range, the file has {k} rotations")
-    proj = json.loads(meta.get("projection", "{}"))
-    projection = FaceProjection(
-        proj.get("kind", "cube"), proj.get("face_size"), proj.get("level", 0),
-        proj.get("fov_deg") if proj.get("kind") == "tangent" else None,
-    )  # fmt: skip
     return PseudoLabels(
         disparity=tensors["disparity"][draw : draw + 1].float(),
         valid=tensors["valid"][draw : draw + 1].bool(),
         rotation=tensors["rotation"][draw : draw + 1],
         keep=tensors["keep"][draw : draw + 1].bool(),
-        projection=projection,
+        projection=projection_of(meta),
     )
+
+
+class CachedPseudoLabels(Dataset):
+    """Attach one cached draw of pseudo labels to every sample of an unlabeled dataset.
+
+    Each cache file is matched to its panorama through the ``source`` path in its metadata
+    (resolved, so relative and absolute spellings agree) against the sample's ``"path"``;
+    every panorama of ``dataset`` must have a file (checked at construction, with the list of
+    missing ones in the error). Which of the K draws a sample gets follows the mixing key
+    (:meth:`load`), or torch's RNG when the dataset is indexed directly.
+
+    Samples gain ``pl_disparity`` (N, 1, S, S) float16, ``pl_valid`` (N, 1, S, S) bool,
+    ``pl_rotation`` (3, 3), ``pl_keep`` bool, and the projection as ``pl_kind``,
+    ``pl_level``, ``pl_fov_deg``. The labels are in the frame of the *un-augmented*
+    panorama: the training module un-rolls / un-flips the student's prediction first.
+    """
+
+    def __init__(self, dataset: Dataset, cache_dir: str | os.PathLike, seed: int = 0) -> None:
+        cache_dir = Path(cache_dir)
+        if not cache_dir.is_dir():
+            raise ValueError(f"{cache_dir}: pseudo-label folder not found (panodepth pseudo-label)")
+        self.dataset, self.seed = dataset, seed
+        by_source: dict[str, Path] = {}
+        for file in sorted(cache_dir.glob("*.safetensors")):
+            try:
+                with safe_open(str(file), framework="pt") as f:
+                    source = (f.metadata() or {}).get("source")
+            except (OSError, SafetensorError) as err:
+                raise ValueError(f"{file}: not a readable pseudo-label file ({err})") from None
+            if source:
+                by_source[str(Path(source).resolve())] = file
+        paths = getattr(dataset, "paths", None)
+        if paths is None:
+            raise ValueError(
+                f"{type(dataset).__name__} does not list its panoramas (.paths); "
+                "cached pseudo labels need a panodepth.data reader"
+            )
+        self.files = [by_source.get(str(Path(p).resolve())) for p in paths]
+        missing = [str(p) for p, f in zip(paths, self.files, strict=True) if f is None]
+        if missing:
+            raise ValueError(
+                f"{cache_dir}: no pseudo labels for {len(missing)} of {len(paths)} panoramas "
+                f"(e.g. {missing[:3]}); run `panodepth pseudo-label` on them first"
+            )
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> dict:
+        return self.load(index)
+
+    def load(self, index: int, key: Iterable[int] | None = None) -> dict:
+        """Sample ``index`` with one cached draw; ``key`` (from
+        :class:`~panodepth.data.MixedDataset`) seeds both the reader's augmentation and the
+        choice of the draw, so revisiting a panorama in a later cycle gives a new one."""
+        load = getattr(self.dataset, "load", None)
+        sample = dict(load(index, key)) if callable(load) else dict(self.dataset[index])
+        tensors, meta = read_pseudo_label_file(self.files[index])
+        k = tensors["rotation"].shape[0]
+        if key is None:
+            draw = int(torch.randint(k, ()))
+        else:
+            draw = int(torch.randint(k, (), generator=sample_generator(self.seed, (2, *key))))
+        proj = projection_of(meta)
+        sample.update(
+            pl_disparity=tensors["disparity"][draw],
+            pl_valid=tensors["valid"][draw].bool(),
+            pl_rotation=tensors["rotation"][draw].float(),
+            pl_keep=tensors["keep"][draw].bool(),
+            pl_kind=proj.kind,
+            pl_level=proj.level,
+            pl_fov_deg=float(proj.fov),
+        )
+        return sample

@@ -1,9 +1,14 @@
-"""Saving and loading students by name: safetensors weights plus the builder options.
+"""Saving and loading students: safetensors student files and Lightning checkpoints.
 
 A student file (``.safetensors``) holds the model's state dict (weights only: projection
 grids are not state) and, in its metadata, the registry name and the JSON options it was
-built with, so :func:`load_student` can rebuild it without the caller knowing them. Loading
-is strict: missing or unexpected keys raise instead of being ignored.
+built with, so :func:`load_student` can rebuild it without the caller knowing them.
+
+A Lightning checkpoint (``.ckpt``) of :class:`~panodepth.training.DepthAnywhere` holds the
+student under the ``student.`` prefix of its state dict and the builder arguments in its
+hyper-parameters; it is read with ``torch.load(weights_only=True)`` (no arbitrary pickles).
+
+Loading is strict: missing or unexpected keys raise a :class:`ValueError` naming the file.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
+import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
@@ -19,6 +26,7 @@ from panodepth.data.imageio import atomic_save
 from panodepth.models import Student360, build_model
 
 FORMAT = "panodepth-student/1"
+STUDENT_PREFIX = "student."
 
 
 def save_student(model: Student360, path: str | os.PathLike) -> Path:
@@ -33,10 +41,13 @@ def save_student(model: Student360, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def load_student(path: str | os.PathLike, **overrides: object) -> Student360:
-    """Rebuild and load a student saved by :func:`save_student` (``overrides`` change options
-    that do not affect the weights, e.g. ``max_depth``)."""
+def read_student_file(path: str | os.PathLike) -> tuple[str, dict[str, Any], dict]:
+    """``(registry name, builder options, state dict)`` of a student file or Lightning ckpt."""
     path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: checkpoint not found")
+    if path.suffix == ".ckpt":
+        return _read_lightning(path)
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
@@ -45,17 +56,57 @@ def load_student(path: str | os.PathLike, **overrides: object) -> Student360:
         raise ValueError(f"{path}: not a readable student checkpoint ({err})") from None
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: not a panodepth student file (format {meta.get('format')!r})")
-    options = {**json.loads(meta["options"]), **overrides}
-    model = build_model(meta["name"], **options)
+    return meta["name"], json.loads(meta["options"]), state
+
+
+def _read_lightning(path: Path) -> tuple[str, dict[str, Any], dict]:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle, zip and torch errors alike
+        raise ValueError(f"{path}: not a readable Lightning checkpoint ({err})") from None
+    hp = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    if not isinstance(hp, dict) or "student" not in hp or "state_dict" not in ckpt:
+        raise ValueError(f"{path}: not a checkpoint of panodepth's DepthAnywhere module")
+    options = {
+        **(hp.get("student_options") or {}),
+        "output": hp.get("output", "disparity"),
+        "max_depth": hp.get("max_depth", 10.0),
+    }
+    state = {
+        key[len(STUDENT_PREFIX) :]: value
+        for key, value in ckpt["state_dict"].items()
+        if key.startswith(STUDENT_PREFIX)
+    }
+    return hp["student"], options, state
+
+
+def load_student_weights(model: Student360, path: str | os.PathLike) -> Student360:
+    """Load the weights of a student file / Lightning ckpt into ``model`` (strict)."""
+    name, options, state = read_student_file(path)
+    _load_state(model, state, Path(path), name, options)
+    return model
+
+
+def load_student(path: str | os.PathLike, **overrides: object) -> Student360:
+    """Rebuild and load a student saved by :func:`save_student` or trained by
+    :class:`~panodepth.training.DepthAnywhere` (``.ckpt``); ``overrides`` change options that
+    do not affect the weights, e.g. ``max_depth``."""
+    name, options, state = read_student_file(path)
+    options = {**options, **overrides}
+    model = build_model(name, **options)
+    _load_state(model, state, Path(path), name, options)
+    return model
+
+
+def _load_state(
+    model: Student360, state: dict, path: Path, name: str, options: dict[str, Any]
+) -> None:
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as err:  # shape mismatches raise even with strict=False
-        raise ValueError(
-            f"{path}: weights do not fit {meta['name']} {options}: {str(err)[:300]}"
-        ) from None
+        raise ValueError(f"{path}: weights do not fit {name} {options}: {str(err)[:300]}") from None
     if missing or unexpected:
         raise ValueError(
-            f"{path}: weights do not fit {meta['name']} {options}: missing {missing[:5]}, "
+            f"{path}: weights do not fit {name} {options}: missing {missing[:5]}, "
             f"unexpected {unexpected[:5]}"
         )
-    return model

@@ -1,0 +1,61 @@
+"""Evaluate a student (--checkpoint) or a stitched teacher (--teacher) on a labeled dataset.
+
+--data is a YAML file with one dataset (``class_path`` + ``init_args``, e.g.
+``panodepth.data.Stanford2D3D``) or a whole training config (its ``data.test``, else
+``data.val``). Prints a Markdown table (AbsRel, SqRel, RMSE, RMSElog, MAE, δ1–3) and, with
+--out, writes the means and the per-image metrics as JSON. The protocol is explicit:
+``paper`` (disparity → depth, median scaling, GT in (0, 10] m), ``release`` (the released
+code's zero-shot Stanford2D3D protocol), ``lsq`` (least-squares scale and shift in disparity),
+``median`` or ``none`` (metric predictions as they are).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jsonargparse import ArgumentParser, Namespace
+
+PROTOCOLS = {"paper": "paper", "release": "release", "none": "none", "median": "median",
+             "lsq": "lsq_disparity", "lsq_disparity": "lsq_disparity"}  # fmt: skip
+
+
+def add_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", default=None, help="student file (.safetensors/.ckpt)")
+    parser.add_argument("--teacher", default=None, help="teacher name, hub id or local folder")
+    parser.add_argument("--data", required=True, help="YAML dataset spec or training config")
+    parser.add_argument("--protocol", choices=list(PROTOCOLS), default="paper")
+    parser.add_argument("--height", type=int | None, default=None,
+                        help="working height of the network (default: the dataset's)")  # fmt: skip
+    parser.add_argument("--max_depth", type=float, default=10.0, help="GT valid in (0, max] m")
+    parser.add_argument("--ensemble", type=int, default=1, help="rotated copies averaged")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch_size", type=int, default=1)
+    parser.add_argument("--num_workers", type=int, default=0)
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--no_progress", action="store_true")
+
+
+def run(cfg: Namespace) -> int:
+    from panodepth.data.config import dataset_from_config
+    from panodepth.inference import build_predictor, evaluate_dataset
+    from panodepth.metrics import format_table
+
+    dataset = dataset_from_config(cfg.data)
+    height = cfg.height or getattr(dataset, "height", None) or 512
+    predictor = build_predictor(
+        checkpoint=cfg.checkpoint, teacher=cfg.teacher, height=height, ensemble=cfg.ensemble,
+        device=cfg.device, batch_size=cfg.batch_size,
+    )  # fmt: skip
+    protocol = PROTOCOLS[cfg.protocol]
+    report = evaluate_dataset(predictor, dataset, protocol, cfg.max_depth, cfg.batch_size,
+                              cfg.num_workers, progress=not cfg.no_progress)  # fmt: skip
+    print(f"{len(report.per_image)} panoramas, protocol {protocol} ({predictor.kind} model)")
+    print(format_table(report.summary, label=Path(predictor.name).name or predictor.mode))
+    if cfg.out:
+        from panodepth.data.imageio import atomic_save
+
+        text = json.dumps(report.to_json(), indent=2).encode()
+        atomic_save(Path(cfg.out), lambda f: f.write(text))
+        print(f"wrote {cfg.out}")
+    return 0

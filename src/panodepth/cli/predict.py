@@ -1,0 +1,142 @@
+"""Predict depth for panoramas with a trained student (--checkpoint) or a teacher (--teacher).
+
+INPUTS are image files, folders (searched recursively) or list files (.txt/.lst/.list, one
+image path per line, relative to the list's folder). For each input OUT gets <name>.png
+(16-bit range, depth = value × scale, the scale in the PNG text chunk "panodepth:scale" and
+in <name>.json), <name>.json (scale, units, kind "range", metric true/false, source, model),
+and as asked <name>.npy (float32), <name>.exr (float32, channel Z), <name>_preview.png
+(colourised inverse depth), <name>.ply and <name>.glb (coloured point clouds).
+
+Relative vs metric: a student with a "depth" head predicts metres ("metric": true). A
+student with a "disparity" head and teacher mode (--teacher: six overlapping 110° views,
+aligned per view without ground truth, blended) predict relative disparity: the output
+depth is 1/disparity normalised to median 1 ("metric": false), or to --median_depth metres.
+
+Point clouds: the PLY is in panodepth's camera frame (OpenCV): x right, y down, z forward,
+the panorama's centre column looking along +z. The GLB is converted to glTF's convention
+(y up, looking along -z): (x, y, z) -> (x, -y, -z).
+
+Sizes: panoramas run at --height × 2·height (students: rounded down to a multiple of 32);
+outputs come back at each input's own resolution (bilinear in disparity) unless
+--native_size false. Inputs within 2 % of 2:1 are resized with a warning; unreadable or
+non-panorama files are reported and skipped, the rest is done, and the exit code is 1.
+Finished inputs (all their files present) are skipped on a re-run; --overwrite redoes them.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from jsonargparse import ArgumentParser, Namespace
+
+FORMAT_CHOICES = ("png16", "npy", "exr", "preview")
+
+
+def add_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="*", help="panorama files, folders or list files")
+    parser.add_argument("--checkpoint", default=None, help="student file (.safetensors/.ckpt)")
+    parser.add_argument("--teacher", default=None, help="teacher name, hub id or local folder")
+    parser.add_argument("--out", default="outputs/predict", help="output folder")
+    parser.add_argument(
+        "--height", type=int, default=512,
+        help="working height (width 2·H; students: rounded down to a multiple of 32, ≥ 32)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--formats", nargs="+", choices=FORMAT_CHOICES, default=["png16", "npy", "preview"],
+        help="depth files to write (the JSON sidecar is always written)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ply", action="store_true",
+        help="coloured point cloud <name>.ply (binary; camera frame x right, y down, z forward)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--glb", action="store_true",
+        help="coloured point cloud <name>.glb (glTF frame: y up; ours (x, y, z) → (x, −y, −z))",
+    )  # fmt: skip
+    parser.add_argument("--stride", type=int, default=1, help="point clouds: every n-th pixel")
+    parser.add_argument(
+        "--max_points", "--max-points", type=int | None, default=None,
+        help="point clouds: keep at most this many points (evenly spaced)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ensemble", type=int, default=1, help="average K rotated copies (1 = plain)"
+    )
+    parser.add_argument(
+        "--ensemble_mode", "--ensemble-mode", choices=["yaw", "full"], default=None,
+        help="yaw (+ small tilt; students' default) or full 3-D rotations (teacher default)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--median_depth", "--median-depth", type=float | None, default=None,
+        help="relative outputs: scale the depth so its median is this many metres",
+    )  # fmt: skip
+    parser.add_argument(
+        "--native_size", "--native-size", type=bool, default=True,
+        help="write at each input's resolution (false: at the working size)",
+    )  # fmt: skip
+    parser.add_argument("--fov", type=float, default=110.0, help="teacher mode: view FoV (°)")
+    parser.add_argument(
+        "--teacher_input_size", "--teacher-input-size", type=int | None, default=None,
+        help="teacher mode: the teacher's input size (default: the teacher's own, 518)",
+    )  # fmt: skip
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps, …")
+    parser.add_argument(
+        "--batch_size", "--batch-size", type=int, default=1, help="panoramas per forward pass"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="ensemble rotations")
+    parser.add_argument("--overwrite", action="store_true", help="redo finished inputs")
+
+
+def run(cfg: Namespace) -> int:
+    from panodepth.inference import api, outputs
+
+    if (cfg.checkpoint is None) == (cfg.teacher is None):
+        print("panodepth predict: give exactly one of --checkpoint or --teacher", file=sys.stderr)
+        return 2
+    items = api.collect_inputs(cfg.inputs)
+    if not items:
+        print("panodepth predict: no inputs (give files, folders or list files)", file=sys.stderr)
+        return 2
+    todo = []
+    for item in items:
+        paths = outputs.output_paths(cfg.out, item.name, cfg.formats, cfg.ply, cfg.glb)
+        if not cfg.overwrite and all(p.is_file() for p in paths.values()):
+            print(f"{item.name}: done already, skipped")
+        else:
+            todo.append(item)
+    if not todo:
+        return 0
+    try:
+        predictor = api.build_predictor(
+            cfg.checkpoint, cfg.teacher, cfg.height, cfg.ensemble, cfg.ensemble_mode,
+            cfg.device, cfg.batch_size, cfg.seed, cfg.fov,
+            {"input_size": cfg.teacher_input_size} if cfg.teacher_input_size else None,
+        )  # fmt: skip
+    except (ValueError, TypeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    failed = 0
+    start = time.perf_counter()
+    for result in api.predict_iter(todo, predictor, cfg.native_size, cfg.median_depth):
+        for note in result.warnings:
+            print(f"warning: {note}", file=sys.stderr)
+        if not result.ok:
+            print(f"error: {result.error}", file=sys.stderr)
+            failed += 1
+            continue
+        try:
+            api.write_result(
+                result, cfg.out, cfg.formats, cfg.ply, cfg.glb, cfg.stride, cfg.max_points
+            )
+        except (ValueError, OSError) as err:
+            print(f"error: {result.source}: could not write outputs ({err})", file=sys.stderr)
+            failed += 1
+            continue
+        kind = "metres" if result.metric else "relative"
+        print(f"{result.name}: {result.depth.shape[1]}×{result.depth.shape[0]} {kind} → {cfg.out}")
+    done = len(todo) - failed
+    print(
+        f"predicted {done}, failed {failed}, skipped {len(items) - len(todo)} "
+        f"in {time.perf_counter() - start:.1f} s ({predictor.kind}, {predictor.name})"
+    )
+    return 1 if failed else 0

@@ -1,0 +1,128 @@
+"""Unlabeled panoramas (RGB only) from a folder, a single image or a list file.
+
+Sources:
+    * a folder: every image below it, recursively (suffixes :data:`~.base.IMAGE_SUFFIXES`),
+      sorted by path; names are the paths relative to the folder, without suffix;
+    * one image file: a dataset of one; its name is the file stem;
+    * a list file (any other file): the first field of every line is an image path relative
+      to the list file's folder (a second field, e.g. a depth path, is ignored, so labeled
+      list files can be read as unlabeled); ``#`` comments; names are the paths as listed,
+      without suffix.
+
+Masks (optional): ``masks`` is a folder with one PNG per image, at
+``<masks>/<relative path>.png`` or, failing that, ``<masks>/<stem>.png`` — the two layouts
+:func:`panodepth.masks.mask_paths` writes. ``mask_format="precomputed"`` (default) reads
+:func:`panodepth.masks.precompute_masks` files (≥ 128 = valid, 0 = invalid);
+``mask_format="labels"`` reads label maps (0 = valid, anything else — sky, watermark — is
+invalid). Masks become the sample's ``"region_valid"``; every image needs one (checked at
+construction). A masks folder inside a source folder is not read as images.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..augment import Augment
+from .base import (
+    IMAGE_SUFFIXES,
+    DatasetError,
+    MaskFormat,
+    PanoramaDataset,
+    Record,
+    read_list_lines,
+    require_dir,
+    strip_suffix,
+)
+from .listfile import check_suffix
+
+
+class UnlabeledPanoramas(PanoramaDataset):
+    """RGB panoramas without depth, optionally with validity masks.
+
+    Args:
+        source: a folder (recursive), one image, or a list file (see the module docstring).
+        masks: a folder of mask PNGs or ``None`` (then samples have no ``"region_valid"``).
+        mask_format: ``"precomputed"`` (255 valid) or ``"labels"`` (0 valid).
+        height, augment, max_depth, seed: see :class:`~.base.PanoramaDataset`
+            (``max_depth`` is unused: there is no depth).
+
+    Raises:
+        DatasetError: a missing source or masks folder, no images, a missing mask, a bad
+            list-file line (at construction); unreadable images (when read).
+    """
+
+    def __init__(
+        self,
+        source: str | os.PathLike,
+        masks: str | os.PathLike | None = None,
+        *,
+        mask_format: MaskFormat = "precomputed",
+        height: int | None,
+        augment: Augment | None = None,
+        max_depth: float = 10.0,
+        seed: int = 0,
+    ) -> None:
+        source = Path(source)
+        mask_dir = None if masks is None else require_dir(masks, "masks")
+        items = _collect(source, mask_dir)  # (name, image, path relative to the base)
+        if not items:
+            raise DatasetError(f"{source}: no images found ({', '.join(IMAGE_SUFFIXES)})")
+        records = []
+        missing = []
+        for name, image, rel in items:
+            mask = None
+            if mask_dir is not None:
+                candidates = (
+                    mask_dir / Path(rel).with_suffix(".png"),
+                    mask_dir / f"{image.stem}.png",
+                )
+                mask = next((c for c in candidates if c.is_file()), None)
+                if mask is None:
+                    missing.append(f"  {image}: no mask at {candidates[0]} or {candidates[1]}")
+            records.append(Record(name=name, rgb=image, mask=mask))
+        if missing:
+            more = f"\n  ... and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise DatasetError(
+                f"{mask_dir}: {len(missing)} image(s) without a mask:\n"
+                + "\n".join(missing[:5])
+                + more
+            )
+        super().__init__(
+            records,
+            height=height,
+            augment=augment,
+            max_depth=max_depth,
+            seed=seed,
+            depth=None,
+            mask_format=mask_format,
+            source=source,
+        )
+
+
+def _collect(source: Path, mask_dir: Path | None) -> list[tuple[str, Path, str]]:
+    if source.is_dir():
+        skip = mask_dir.resolve() if mask_dir is not None else None
+        items = []
+        for p in sorted(source.rglob("*")):
+            if not (p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+                continue
+            if skip is not None and skip in p.resolve().parents:
+                continue
+            rel = p.relative_to(source).as_posix()
+            items.append((strip_suffix(rel), p, rel))
+        return items
+    if not source.is_file():
+        raise DatasetError(f"{source}: no such folder, image or list file")
+    if source.suffix.lower() in IMAGE_SUFFIXES:
+        return [(source.stem, source, source.name)]
+    items = []
+    for number, fields in read_list_lines(source):
+        where = f"{source}:{number}"
+        if len(fields) > 2:
+            raise DatasetError(
+                f"{where}: expected 'image_path [depth_path]', got {len(fields)} fields"
+            )
+        check_suffix(fields[0], IMAGE_SUFFIXES, where, "an image")
+        items.append((strip_suffix(fields[0]), source.parent / fields[0], fields[0]))
+    return items

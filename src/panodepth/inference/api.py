@@ -1,0 +1,373 @@
+"""The Python API of inference: ``predict(inputs, checkpoint=… | teacher=…)`` and its parts.
+
+This module owns what ``panodepth predict`` does between file names and arrays: collecting
+inputs (files, folders searched recursively, list files), loading panoramas
+(:func:`~panodepth.data.imageio.load_panorama`: 2:1 check, near-2:1 resized with a warning),
+batching them through a :class:`~.predictor.Predictor` at its working height, resizing the
+result back to each input's own resolution (``native_size=True``, bilinear in disparity),
+turning disparity into depth, and writing the requested files (:func:`write_result`).
+
+Per-input failures (unreadable file, not a panorama) never stop a batch: the result carries
+``error`` and no arrays. Depth is *range* along the ray; it is in metres only when
+``result.metric`` is True (a student with a ``"depth"`` head), otherwise relative with
+median 1 (or ``median_depth``): see :mod:`.predictor`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from panodepth.data.imageio import PanoramaError, load_panorama
+
+from . import outputs
+from .predictor import Predictor, depth_from_disparity, resize_disparity
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+LIST_SUFFIXES = (".txt", ".lst", ".list")
+PanoramaLike = str | os.PathLike | np.ndarray | torch.Tensor
+
+
+@dataclass(frozen=True)
+class InputItem:
+    """One input: a unique output ``name`` (may contain ``/`` for folder inputs) and its source."""
+
+    name: str
+    source: PanoramaLike
+
+
+@dataclass
+class PredictionResult:
+    """The prediction for one input.
+
+    Attributes:
+        name: output name (``<name>.png`` …); source: the path (or ``"<array k>"``).
+        depth: (H, W) float32 range, 0 = invalid — metres if ``metric`` else relative.
+        disparity: (H, W) float32 disparity the depth came from (1/m or relative).
+        valid: (H, W) bool; rgb: (3, H, W) float32 in [0, 1] at the same size.
+        metric: whether ``depth`` is in metres; units: a human-readable statement of that.
+        meta: model, mode, sizes, ensemble, … (written to the JSON sidecar).
+        error: why this input failed (then the arrays are None); warnings: non-fatal notes.
+    """
+
+    name: str
+    source: str
+    depth: np.ndarray | None = None
+    disparity: np.ndarray | None = None
+    valid: np.ndarray | None = None
+    rgb: np.ndarray | None = None
+    metric: bool = False
+    units: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def collect_inputs(inputs: Iterable[PanoramaLike]) -> list[InputItem]:
+    """Expand inputs into named items.
+
+    * a folder: every image in it, recursively (sorted); names keep the relative path;
+    * a list file (``.txt``, ``.lst``, ``.list``): one image path per line, relative to the
+      list's folder unless absolute; blank lines and ``#`` comments skipped; a line that is
+      not an existing file as a whole is read as ``rgb [depth]`` (first column);
+    * anything else is one image (a missing file is reported when it is loaded);
+    * arrays/tensors (3×H×W or H×W×3) are named ``input<k>``.
+
+    Names that would collide get a short hash of the source appended.
+    """
+    items: list[InputItem] = []
+    names: set[str] = set()
+
+    def add(name: str, source: PanoramaLike) -> None:
+        if name in names:
+            name = f"{name}-{zlib.crc32(str(source).encode()):08x}"
+        names.add(name)
+        items.append(InputItem(name, source))
+
+    for k, entry in enumerate(inputs):
+        if isinstance(entry, (np.ndarray, torch.Tensor)):
+            add(f"input{k}", entry)
+            continue
+        path = Path(entry)
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+                add(file.relative_to(path).with_suffix("").as_posix(), file)
+        elif path.suffix.lower() in LIST_SUFFIXES and path.is_file():
+            for file in _read_list(path):
+                add(file.stem, file)
+        else:
+            add(path.stem, path)
+    return items
+
+
+def _read_list(path: Path) -> list[Path]:
+    files = []
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        candidate = Path(line) if Path(line).is_absolute() else path.parent / line
+        if not candidate.is_file():
+            first = Path(line.split()[0])
+            candidate = first if first.is_absolute() else path.parent / first
+        files.append(candidate)
+    return files
+
+
+def build_predictor(
+    checkpoint: str | os.PathLike | None = None,
+    teacher: str | os.PathLike | None = None,
+    height: int = 512,
+    ensemble: int = 1,
+    ensemble_mode: str | None = None,
+    device: str | torch.device = "cpu",
+    batch_size: int = 1,
+    seed: int = 0,
+    fov_deg: float = 110.0,
+    teacher_options: dict[str, Any] | None = None,
+) -> Predictor:
+    """A :class:`Predictor` from a student checkpoint *or* a teacher (name, hub id, folder).
+
+    ``height`` is the working height: rounded down to a multiple of 32 for students (an
+    error below 32). ``ensemble_mode`` defaults to ``"yaw"`` for students and ``"full"``
+    for teachers (see :func:`~.predictor.ensemble_rotations`).
+    """
+    if (checkpoint is None) == (teacher is None):
+        raise ValueError("give exactly one of checkpoint (a student) or teacher")
+    common: dict[str, Any] = {
+        "height": height, "ensemble": ensemble, "device": device,
+        "batch_size": batch_size, "seed": seed,
+    }  # fmt: skip
+    if ensemble_mode is not None:
+        common["ensemble_mode"] = ensemble_mode
+    if checkpoint is not None:
+        return Predictor.from_student(os.fspath(checkpoint), **common)
+    return Predictor.from_teacher(
+        os.fspath(teacher), fov_deg=fov_deg, teacher_options=teacher_options, **common
+    )
+
+
+def _load(item: InputItem, k: int) -> tuple[torch.Tensor, list[str]]:
+    """(3, H, W) panorama of an item and the warnings its loading raised."""
+    source = item.source
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if isinstance(source, (np.ndarray, torch.Tensor)):
+            img = torch.as_tensor(np.asarray(source) if isinstance(source, np.ndarray) else source)
+            if img.ndim == 3 and img.shape[-1] == 3 and img.shape[0] != 3:
+                img = img.permute(2, 0, 1)
+            img = img.float() / 255 if not img.is_floating_point() else img.float()
+            if img.ndim != 3 or img.shape[0] != 3 or img.shape[-1] != 2 * img.shape[-2]:
+                shape = tuple(img.shape)
+                raise PanoramaError(f"input {k}: expected a 3×H×2H panorama, got {shape}")
+        else:
+            img = load_panorama(source)
+    return img, [str(w.message) for w in caught]
+
+
+def _to_height(img: torch.Tensor, height: int) -> torch.Tensor:
+    if img.shape[-2] == height:
+        return img
+    return F.interpolate(
+        img[None], size=(height, 2 * height), mode="bilinear", antialias=True, align_corners=False
+    )[0].clamp_(0, 1)
+
+
+def predict_iter(
+    inputs: Iterable[PanoramaLike | InputItem],
+    predictor: Predictor,
+    native_size: bool = True,
+    median_depth: float | None = None,
+) -> Iterator[PredictionResult]:
+    """Predict inputs one batch (``predictor.batch_size``) at a time; yield one result each.
+
+    Args:
+        inputs: paths, folders, list files, arrays, or :class:`InputItem` s (used as given).
+        native_size: results at each input's own resolution (True) or at the working size.
+        median_depth: relative predictions only: median of the output depth (default 1).
+    """
+    given = list(inputs)
+    items = [i for i in given if isinstance(i, InputItem)]
+    items += collect_inputs([i for i in given if not isinstance(i, InputItem)])
+    pending: list[tuple[InputItem, torch.Tensor | None, list[str], str | None]] = []
+    for k, item in enumerate(items):
+        try:
+            img, notes = _load(item, k)
+            pending.append((item, img, notes, None))
+        except (PanoramaError, ValueError, OSError) as err:
+            pending.append((item, None, [], str(err)))
+        if sum(p[1] is not None for p in pending) == predictor.batch_size:
+            yield from _run_batch(pending, predictor, native_size, median_depth)
+            pending = []
+    if pending:
+        yield from _run_batch(pending, predictor, native_size, median_depth)
+
+
+def _source_name(item: InputItem) -> str:
+    if isinstance(item.source, (np.ndarray, torch.Tensor)):
+        return f"<array {item.name}>"
+    return str(item.source)
+
+
+def _run_batch(
+    pending: list[tuple[InputItem, torch.Tensor | None, list[str], str | None]],
+    predictor: Predictor,
+    native_size: bool,
+    median_depth: float | None,
+) -> Iterator[PredictionResult]:
+    """Predict the loaded items of ``pending`` in one batch; yield all results in order."""
+    loaded = [img for _, img, _, _ in pending if img is not None]
+    if loaded:
+        work = torch.stack([_to_height(img, predictor.height) for img in loaded])
+        disp_work = predictor.disparity(work)
+    k = 0
+    for item, img, notes, error in pending:
+        if img is None:
+            yield PredictionResult(item.name, _source_name(item), error=error)
+            continue
+        disp = disp_work[k : k + 1]
+        rgb = img if native_size else work[k]
+        k += 1
+        if native_size:
+            disp = resize_disparity(disp, *img.shape[-2:])
+        depth, valid = depth_from_disparity(disp, predictor.metric, median_depth)
+        if predictor.metric:
+            units = "metres"
+        elif median_depth is None:
+            units = "relative (unknown scale; median depth normalised to 1)"
+        else:
+            units = f"relative (unknown scale; median depth set to {median_depth} m)"
+        meta = {
+            "model": predictor.name,
+            "mode": predictor.mode,
+            "input_height": int(img.shape[-2]),
+            "working_height": predictor.height,
+            "height": int(depth.shape[-2]),
+            "width": int(depth.shape[-1]),
+            "ensemble": predictor.ensemble,
+            "ensemble_mode": predictor.ensemble_mode if predictor.ensemble > 1 else None,
+            "median_depth": median_depth,
+            "valid_fraction": float(valid.float().mean()),
+        }  # fmt: skip
+        yield PredictionResult(
+            name=item.name,
+            source=_source_name(item),
+            depth=depth[0, 0].cpu().numpy().astype(np.float32),
+            disparity=disp[0, 0].cpu().numpy().astype(np.float32),
+            valid=valid[0, 0].cpu().numpy(),
+            rgb=rgb.cpu().numpy().astype(np.float32),
+            metric=predictor.metric,
+            units=units,
+            meta=meta,
+            warnings=notes,
+        )
+
+
+def predict(
+    inputs: PanoramaLike | Sequence[PanoramaLike],
+    checkpoint: str | os.PathLike | None = None,
+    teacher: str | os.PathLike | None = None,
+    height: int = 512,
+    ensemble: int = 1,
+    device: str | torch.device = "cpu",
+    batch_size: int = 1,
+    native_size: bool = True,
+    median_depth: float | None = None,
+    ensemble_mode: str | None = None,
+    seed: int = 0,
+    fov_deg: float = 110.0,
+    predictor: Predictor | None = None,
+) -> list[PredictionResult]:
+    """Depth for panoramas from a student checkpoint or a teacher: the API of ``panodepth predict``.
+
+    Args:
+        inputs: a path, folder, list file, array (H×W×3 uint8 / 3×H×W float) or a list of them.
+        checkpoint: a student file (:func:`~panodepth.training.load_student`); or
+        teacher: a teacher name, hub id or local folder (:func:`~panodepth.teachers.build_teacher`),
+            run on six overlapping views and stitched with per-view alignment.
+        height: working height (students: rounded down to a multiple of 32).
+        ensemble: K rotated copies averaged (1 = plain).
+        native_size: results at each input's resolution (else at the working size).
+        median_depth: relative predictions: scale the depth to this median (metres).
+        predictor: a ready :class:`Predictor` (then checkpoint/teacher/height/… are ignored).
+
+    Returns:
+        One :class:`PredictionResult` per input, in order; failed inputs have ``error`` set.
+
+    Example:
+        >>> import panodepth
+        >>> results = panodepth.predict("pano.jpg", checkpoint="s.safetensors")  # doctest: +SKIP
+        >>> results[0].depth.shape, results[0].metric  # doctest: +SKIP
+    """
+    if isinstance(inputs, (str, os.PathLike, np.ndarray, torch.Tensor)):
+        inputs = [inputs]
+    if predictor is None:
+        predictor = build_predictor(
+            checkpoint, teacher, height, ensemble, ensemble_mode, device, batch_size, seed, fov_deg
+        )
+    return list(predict_iter(inputs, predictor, native_size, median_depth))
+
+
+def write_result(
+    result: PredictionResult,
+    out_dir: str | os.PathLike,
+    formats: Sequence[str] = ("png16", "npy", "preview"),
+    ply: bool = False,
+    glb: bool = False,
+    stride: int = 1,
+    max_points: int | None = None,
+) -> dict[str, Path]:
+    """Write one successful result's files (see :mod:`.outputs`); the sidecar is written last.
+
+    Returns:
+        ``{format: path}`` of the files written.
+    """
+    if not result.ok or result.depth is None:
+        raise ValueError(f"{result.source}: nothing to write ({result.error})")
+    paths = outputs.output_paths(out_dir, result.name, tuple(formats), ply, glb)
+    depth, valid = result.depth, result.valid
+    median = result.meta.get("median_depth") or 1.0
+    scale = outputs.png_scale(depth, 0.001 if result.metric else median / 500)
+    meta = {
+        "name": result.name,
+        "source": result.source,
+        "kind": "range",
+        "metric": result.metric,
+        "units": result.units,
+        "scale": scale,
+        "png": "depth = value × scale (16-bit, 0 = invalid)",
+        "frame": outputs.FRAME_DOC,
+        **result.meta,
+    }
+    if "png16" in paths:
+        outputs.write_depth_png16(paths["png16"], depth, scale, meta)
+    if "npy" in paths:
+        outputs.write_npy(paths["npy"], depth)
+    if "exr" in paths:
+        outputs.write_exr(paths["exr"], depth)
+    if "preview" in paths:
+        outputs.write_preview(paths["preview"], depth, valid)
+    if ply or glb:
+        xyz, colours = outputs.point_cloud(depth, result.rgb, valid, stride, max_points)
+        meta["points"] = len(xyz)
+        if ply:
+            outputs.write_ply(paths["ply"], xyz, colours)
+        if glb:
+            outputs.write_glb(paths["glb"], xyz, colours)
+            meta["glb_frame"] = outputs.GLB_FRAME_DOC
+    meta["files"] = sorted(p.name for k, p in paths.items() if k != "sidecar")
+    outputs.write_sidecar(paths["sidecar"], meta)
+    return paths

@@ -1,0 +1,113 @@
+"""File formats of ``panodepth predict``: every writer, read back."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+from PIL import Image
+from plyfile import PlyData
+
+from panodepth import geometry as geo
+from panodepth.inference import outputs
+
+
+def depth_map(h: int = 16, w: int = 32) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    depth = (rng.random((h, w)) * 4 + 0.5).astype(np.float32)
+    depth[0, :5] = 0  # invalid
+    return depth
+
+
+def test_png16_round_trip(tmp_path):
+    depth = depth_map()
+    path = outputs.write_depth_png16(tmp_path / "d.png", depth, 0.001, {"metric": True})
+    back, meta = outputs.read_depth_png16(path)
+    assert meta["scale"] == 0.001 and meta["metric"] is True
+    np.testing.assert_allclose(back, depth, atol=0.0005 + 1e-6)
+    assert (back[0, :5] == 0).all()
+    with Image.open(path) as im:
+        assert im.mode.startswith("I") and im.text["panodepth:scale"] == "0.001"
+    with pytest.raises(ValueError, match="16 bits"):
+        outputs.write_depth_png16(tmp_path / "e.png", depth * 100, 0.001)
+    assert outputs.png_scale(depth * 100, 0.001) == pytest.approx(float(depth.max()) * 100 / 65535)
+
+
+def test_npy_and_exr_round_trip(tmp_path):
+    depth = depth_map()
+    np.testing.assert_array_equal(np.load(outputs.write_npy(tmp_path / "d.npy", depth)), depth)
+    exr = outputs.write_exr(tmp_path / "d.exr", torch.from_numpy(depth)[None])
+    back = outputs.read_exr(exr)
+    assert back.dtype == np.float32
+    np.testing.assert_array_equal(back, depth)
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_preview_is_rgb(tmp_path):
+    depth = depth_map()
+    path = outputs.write_preview(tmp_path / "p.png", depth, depth > 0)
+    with Image.open(path) as im:
+        assert im.size == (32, 16) and im.mode == "RGB"
+        assert im.getpixel((0, 0)) == (0, 0, 0)  # invalid = black
+
+
+def test_ply_points_are_in_the_camera_frame(tmp_path):
+    depth = depth_map()
+    rgb = np.random.default_rng(1).random((3, 16, 32)).astype(np.float32)
+    xyz, colours = outputs.point_cloud(depth, rgb)
+    assert len(xyz) == int((depth > 0).sum())
+    path = outputs.write_ply(tmp_path / "c.ply", xyz, colours)
+    ply = PlyData.read(str(path))
+    assert not ply.text and ply.byte_order == "<"
+    v = ply["vertex"]
+    assert [p.name for p in v.properties] == ["x", "y", "z", "red", "green", "blue"]
+    assert v["x"].dtype == np.float32 and v["red"].dtype == np.uint8
+    expected = geo.range_to_points(torch.from_numpy(depth)[None, None])[0].numpy()
+    ok = depth > 0
+    np.testing.assert_allclose(np.stack([v["x"], v["y"], v["z"]], 1), expected[ok], atol=1e-6)
+    cols = np.round(rgb.transpose(1, 2, 0)[ok] * 255).astype(np.uint8)
+    np.testing.assert_array_equal(np.stack([v["red"], v["green"], v["blue"]], 1), cols)
+    # the convention spelled out: the centre of the top row is up (−y), the centre pixel forward
+    flat = np.full((16, 32), 2.0, np.float32)
+    pts, _ = outputs.point_cloud(flat, rgb)
+    grid = pts.reshape(16, 32, 3)
+    assert grid[0, 16, 1] < -1.9 and grid[8, 16, 2] > 1.9 and grid[8, 24, 0] > 1.9  # right = +x
+
+
+def test_point_cloud_stride_and_max_points():
+    depth = np.ones((16, 32), np.float32)
+    rgb = np.zeros((3, 16, 32), np.float32)
+    assert len(outputs.point_cloud(depth, rgb, stride=2)[0]) == 8 * 16
+    assert len(outputs.point_cloud(depth, rgb, max_points=100)[0]) == 100
+    valid = np.zeros((16, 32), bool)
+    valid[3, 4] = True
+    assert len(outputs.point_cloud(depth, rgb, valid)[0]) == 1
+
+
+def test_glb_loads_in_trimesh_with_gltf_axes(tmp_path):
+    depth = depth_map()
+    rgb = np.random.default_rng(2).random((3, 16, 32)).astype(np.float32)
+    xyz, colours = outputs.point_cloud(depth, rgb)
+    path = outputs.write_glb(tmp_path / "c.glb", xyz, colours)
+    scene = trimesh.load(path)
+    (cloud,) = scene.geometry.values()
+    assert isinstance(cloud, trimesh.PointCloud)
+    np.testing.assert_allclose(cloud.vertices, xyz * [1, -1, -1], atol=1e-6)  # y up, −z forward
+    np.testing.assert_array_equal(np.asarray(cloud.colors)[:, :3], colours)
+    with pytest.raises(ValueError, match="no valid points"):
+        outputs.write_glb(tmp_path / "e.glb", xyz[:0], colours[:0])
+
+
+def test_output_paths_and_sidecar(tmp_path):
+    paths = outputs.output_paths(tmp_path, "a/b", ["png16", "npy", "exr", "preview"], True, True)
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in paths.values())
+    assert names == [
+        "a/b.exr", "a/b.glb", "a/b.json", "a/b.npy", "a/b.ply", "a/b.png", "a/b_preview.png",
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="unknown output formats"):
+        outputs.output_paths(tmp_path, "a", ["jpg"])
+    outputs.write_sidecar(paths["sidecar"], {"scale": 0.5})
+    assert json.loads(paths["sidecar"].read_text()) == {"scale": 0.5}

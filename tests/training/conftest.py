@@ -1,0 +1,90 @@
+"""Shared fixtures of the training tests: tiny synthetic domains, a tiny teacher, a config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from panodepth.data.synthetic.dataset import synthesize
+from panodepth.teachers.tiny import save_tiny_depth_anything
+
+HEIGHT = 64  # students need H % 32 == 0; 64×128 keeps a step well under a second
+
+
+@pytest.fixture(scope="session")
+def domains(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("domains")
+    out = {}
+    for name, domain, count, wm in (("a", "office", 4, 0.0), ("b", "outdoor", 4, 0.5),
+                                    ("c", "home", 2, 0.0)):  # fmt: skip
+        synthesize(root / name, domain, count, height=HEIGHT, seed=1, watermark_prob=wm,
+                   progress=False)  # fmt: skip
+        out[name] = root / name
+    return out
+
+
+@pytest.fixture(scope="session")
+def teacher_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_depth_anything(tmp_path_factory.mktemp("teacher") / "tiny-da")
+
+
+def synthetic(root: Path, labeled: bool = True, augment: bool = False) -> dict:
+    args: dict = {"root": str(root), "labeled": labeled, "height": HEIGHT}
+    if augment:
+        args["augment"] = {"class_path": "panodepth.data.Augment"}
+    return {"class_path": "panodepth.data.SyntheticPanoramas", "init_args": args}
+
+
+def write_config(
+    path: Path,
+    domains: dict[str, Path],
+    teacher: Path | None,
+    pseudo_labels: Path | None = None,
+    max_epochs: int = 2,
+    root_dir: Path | None = None,
+) -> Path:
+    """A tiny `panodepth fit` config: A labeled, B unlabeled (online teacher or cache), C val."""
+    model: dict = {"student": "unifuse", "lr": 1e-4}
+    if teacher is not None:
+        model["teacher"] = {
+            "class_path": "panodepth.teachers.DepthAnythingTeacher",
+            "init_args": {"model": str(teacher), "input_size": 56},
+        }
+    root_dir = root_dir or path.parent / "runs"
+    config = {
+        "seed_everything": 0,
+        "model": model,
+        "data": {
+            "labeled": synthetic(domains["a"], augment=True),
+            "unlabeled": synthetic(domains["b"], labeled=False, augment=True),
+            "val": synthetic(domains["c"]),
+            "test": synthetic(domains["c"]),
+            "pseudo_labels": None if pseudo_labels is None else str(pseudo_labels),
+            "batch_size": 2,
+            "num_workers": 0,
+        },
+        "trainer": {
+            "max_epochs": max_epochs,
+            "accelerator": "cpu",
+            "devices": 1,
+            "log_every_n_steps": 1,
+            "enable_progress_bar": False,
+            "default_root_dir": str(root_dir),
+            "logger": [
+                {
+                    "class_path": "lightning.pytorch.loggers.CSVLogger",
+                    "init_args": {"save_dir": str(root_dir), "name": "tiny"},
+                },
+            ],
+            "callbacks": [
+                {
+                    "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+                    "init_args": {"dirpath": str(root_dir / "checkpoints"), "save_last": True},
+                },
+            ],
+        },
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
