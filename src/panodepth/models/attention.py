@@ -108,6 +108,7 @@ def stripe_attention(
     table: Tensor,
     level: float = 0.1,
     max_elements: int = MAX_ELEMENTS,
+    recompute: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """EGFormer's biased 1 − cos attention within stripes, chunked over stripes.
 
@@ -117,6 +118,10 @@ def stripe_attention(
         scale, table: (S,) and (N, N) chord tables from :func:`stripe_chord_tables`.
         level: weight of the position bias (0.1 in the original).
         max_elements: score entries computed at once (memory bound of one chunk).
+        recompute: with gradients, run each chunk under a checkpoint (backward keeps only q,
+            k, v). Pass ``False`` when the caller is itself checkpointed (e.g. a whole block):
+            its recomputation then keeps the chunks' intermediates for one backward, instead of
+            computing the scores a third time.
 
     Returns:
         ``(out, importance)``: (B, S, heads, N, d_v) un-re-weighted attention output
@@ -128,7 +133,7 @@ def stripe_attention(
     bias_scale = (-level * scale).to(torch.float32).repeat(b)
     table = table.to(device=q.device, dtype=torch.float32)
     step = max(1, max_elements // (h * n * n))
-    grad = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
+    grad = recompute and torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
     outs, importances = [], []
     for start in range(0, rows, step):
         part = slice(start, start + step)
@@ -215,16 +220,36 @@ def sample_taps(values: Tensor, points: Tensor) -> Tensor:
 
     Args:
         values: (N, C, H, W) feature maps.
-        points: (N, H_out, W_out, 2) ``(u, v)`` pixel-index coordinates (centres at integers);
-            u is taken modulo W, rows outside [0, H − 1] read zeros (beyond the poles).
+        points: (G·N, H_out, W_out, 2) ``(u, v)`` pixel-index coordinates (centres at integers);
+            u is taken modulo W, rows outside [0, H − 1] read zeros (beyond the poles). With
+            G > 1, the grids are G groups of N (group-major) that all sample the same N maps
+            (expanded, not copied): ``grid_sample`` on CPU parallelises over its batch only,
+            so splitting the output rows into groups (:func:`tap_row_groups`) lets one map use
+            several threads.
 
     Returns:
-        (N, C, H_out, W_out).
+        (G·N, C, H_out, W_out).
     """
     h, w = values.shape[-2:]
+    groups = points.shape[0] // values.shape[0]
+    if groups * values.shape[0] != points.shape[0]:
+        raise ValueError(f"{points.shape[0]} grids for {values.shape[0]} maps")
     padded = F.pad(values, (1, 1, 0, 0), mode="circular")  # column w + 1 is column 0
+    if groups > 1:
+        padded = padded.expand(groups, *padded.shape).flatten(0, 1)
     u = torch.remainder(points[..., 0], w) + 1.0
     gx = u * (2.0 / (w + 1)) - 1.0  # align_corners=True on the padded width w + 2
     gy = points[..., 1] * (2.0 / max(h - 1, 1)) - 1.0
     grid = torch.stack((gx, gy), -1).to(padded.dtype)
     return F.grid_sample(padded, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def tap_row_groups(maps: int, rows: int, device: torch.device) -> int:
+    """How many row groups let ``maps`` sampled maps of ``rows`` output rows use every CPU
+    thread in :func:`sample_taps` (a divisor of ``rows``; 1 on other devices)."""
+    if device.type != "cpu" or maps >= torch.get_num_threads():
+        return 1
+    groups = max(1, min(torch.get_num_threads() // maps, rows))
+    while rows % groups:
+        groups -= 1
+    return groups

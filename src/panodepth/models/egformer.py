@@ -36,12 +36,20 @@ Where this implementation departs from the original code (yuniw18/EGformer,
   ``+0.1 · sign(j − i) · chord`` (an antisymmetric table, its own code comments that dropping
   the sign would respect the horizontal cycle) and spaces its angles with
   ``linspace(0, N, N)`` (steps of N/(N−1) pixels); here angles come from the pixel centres.
+* Adaptive re-weighting of the residual: with vertical stripes, ``1 − M`` of column w scales
+  column w here; the original reshapes the raster-ordered block input into chunks of H tokens,
+  so it scales tokens w·H … w·H + H − 1 (part of a row) instead (rows are unaffected).
 * Adaptive re-weighting is normalised **per sample** (by the largest stripe importance of the
   same panorama); the original divides by the maximum over the whole batch (its comment
   flags this for batch size > 1), so a sample's output depended on its batch-mates.
 * Memory: stripe scores are computed in chunks and recomputed in backward
-  (:func:`~.attention.stripe_attention`); the original materialises every attention map of a
-  layer plus a repeated bias table of the same size.
+  (:func:`~.attention.stripe_attention`; once per block when whole blocks are checkpointed);
+  the original materialises every attention map of a layer plus a repeated bias table of the
+  same size.
+
+``benchmarks/egformer_parity.py`` checks all this against the original code: with the original's
+tables, sampling convention and residual layout fed in, the whole model agrees to float32
+precision.
 * PanoFormer attention: the tangent pattern uses the exact inverse gnomonic projection with
   ``atan2`` (the original's ``arctan`` folds taps near the poles), the pixel-centre
   convention of :mod:`panodepth.geometry`, and samples wrap around in longitude (the
@@ -70,6 +78,7 @@ from .attention import (
     stripe_attention,
     stripe_chord_tables,
     tangent_reference_points,
+    tap_row_groups,
 )
 from .base import Student360
 from .registry import register_model
@@ -117,11 +126,13 @@ class EGBlock(nn.Module):
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
         self.drop_path = DropPath(drop_path)
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.drop_path(self.proj(self.attend(x)))
+    def forward(self, x: Tensor, recompute: bool = True) -> Tensor:
+        """``recompute=False`` when the whole block is checkpointed (see
+        :func:`~.attention.stripe_attention`)."""
+        x = x + self.drop_path(self.proj(self.attend(x, recompute)))
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
-    def attend(self, x: Tensor) -> Tensor:
+    def attend(self, x: Tensor, recompute: bool = True) -> Tensor:
         b, h, w, c = x.shape
         vertical = self.direction == "vertical"
         if vertical:  # stripes = columns: (B, W, H, C)
@@ -130,7 +141,7 @@ class EGBlock(nn.Module):
         qkv = self.qkv(self.norm1(x)).view(b, s, n, 3, self.heads, c // self.heads)
         q, k, v = qkv.permute(3, 0, 1, 4, 2, 5).unbind(0)  # each (B, S, heads, N, d)
         scale, table = stripe_chord_tables(h, w, self.direction, x.device, torch.float32)
-        out, importance = stripe_attention(q, k, v, scale, table)
+        out, importance = stripe_attention(q, k, v, scale, table, recompute=recompute)
         out = out.permute(0, 1, 3, 2, 4).reshape(b, s, n, c)
         m = adaptive_reweighting(importance).to(out.dtype)[:, :, None, None]
         out = out * m + x * (1.0 - m)  # EaAR: weak stripes fall back to their input
@@ -162,12 +173,16 @@ class PanoSelfAttention(nn.Module):
         weights = self.A_proj(query).view(b, h, w, m, t).softmax(-1)
         ref = tangent_reference_points(h, w, x.device, torch.float32)  # (H, W, 9, 2)
         points = ref[:, :, None] + offsets.float()  # (B, H, W, heads, 9, 2)
-        points = points.permute(0, 3, 1, 2, 4, 5).reshape(b * m, h, w * t, 2)
+        # output rows in g groups (more maps for grid_sample's threads), group-major
+        g = tap_row_groups(b * m, h, x.device)
+        points = points.view(b, g, h // g, w, m, t, 2).permute(1, 0, 4, 2, 3, 5, 6)
+        points = points.reshape(g * b * m, h // g, w * t, 2)
         values = self.k_proj(x).view(b, h, w, m, d).permute(0, 3, 4, 1, 2).reshape(b * m, d, h, w)
-        sampled = sample_taps(values, points).view(b, m, d, h, w, t)
-        weights = weights.permute(0, 3, 1, 2, 4).unsqueeze(2).to(sampled.dtype)
-        out = (sampled * weights).sum(-1)  # (B, heads, d, H, W); no permuted copy of the taps
-        return self.wm_proj(out.permute(0, 3, 4, 1, 2).reshape(b, h, w, c).to(x.dtype))
+        sampled = sample_taps(values, points).view(g, b, m, d, h // g, w, t)
+        weights = weights.view(b, g, h // g, w, m, t).permute(1, 0, 4, 2, 3, 5).unsqueeze(3)
+        out = (sampled * weights.to(sampled.dtype)).sum(-1)  # (g, B, heads, d, H/g, W)
+        out = out.permute(1, 0, 4, 5, 2, 3).reshape(b, h, w, c)  # no permuted copy of the taps
+        return self.wm_proj(out.to(x.dtype))
 
 
 class LeFF(nn.Module):
@@ -180,9 +195,11 @@ class LeFF(nn.Module):
         self.linear2 = nn.Linear(hidden, dim)
 
     def forward(self, x: Tensor) -> Tensor:
-        y = F.pad(self.linear1(x).permute(0, 3, 1, 2), (1, 1, 0, 0), mode="circular")
-        y = F.gelu(self.dwconv(y)).permute(0, 2, 3, 1)
-        return self.linear2(y)
+        y = self.linear1(x)  # (B, H, W, hidden)
+        y = torch.cat((y[:, :, -1:], y, y[:, :, :1]), dim=2)  # circular padding in longitude
+        # the conv sees a channels-last view and returns channels-last: no transposed copies
+        y = F.gelu(self.dwconv(y.permute(0, 3, 1, 2)))
+        return self.linear2(y.permute(0, 2, 3, 1))
 
 
 class PanoformerBlock(nn.Module):
@@ -224,8 +241,8 @@ class EGFormer(Student360):
     """EGFormer (see the module docstring); ``drop_path_rate`` sets stochastic depth,
     ``checkpoint_blocks`` recomputes each transformer block in backward (the original's
     ``use_checkpoint``). On by default: the attention maps dominate EGFormer's training memory,
-    and recomputing them halves the peak (8.2 → 4.3 GiB for a 512×1024 step on CPU) at about
-    the same step time; it changes nothing at inference."""
+    and recomputing them roughly halves the peak (7.1 → 3.9–4.3 GiB for a 512×1024 step on
+    CPU) at about the same step time; it changes nothing at inference."""
 
     def __init__(
         self,
@@ -300,7 +317,9 @@ class EGFormer(Student360):
     def _run(self, blocks: nn.ModuleList, t: Tensor) -> Tensor:
         for block in blocks:
             if self.checkpoint_blocks and torch.is_grad_enabled() and t.requires_grad:
-                t = checkpoint(block, t, use_reentrant=False)  # recomputed in backward
+                # recomputed in backward; the attention chunks then need no checkpoint of their own
+                args = (False,) if isinstance(block, EGBlock) else ()
+                t = checkpoint(block, t, *args, use_reentrant=False)
             else:
                 t = block(t)
         return t
