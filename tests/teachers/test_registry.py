@@ -11,6 +11,7 @@ from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, D
 
 from panodepth.teachers import (
     OUTPUT_KINDS,
+    SHIPPED_WEIGHTS,
     TEACHERS,
     DepthAnythingTeacher,
     DepthAnythingWeights,
@@ -29,6 +30,7 @@ EXPECTED_IDS = {
     "depth-anything-v1-small": "LiheYoung/depth-anything-small-hf",
     "depth-anything-v1-base": "LiheYoung/depth-anything-base-hf",
     "depth-anything-v1-large": "LiheYoung/depth-anything-large-hf",
+    "synthetic-small": str(SHIPPED_WEIGHTS),  # shipped in the package
 }
 # (hidden size, layers, heads, neck sizes, fusion size) of the published configs
 ARCHITECTURES = {

@@ -12,14 +12,16 @@ from collections.abc import Sequence
 
 from jsonargparse import ArgumentParser
 
-from . import evaluate, lightning, predict, project, pseudo_label, synth
+from . import demo, evaluate, lightning, predict, project, pseudo_label, synth, train_teacher
 
 SUBCOMMANDS = {
+    "demo": demo,
     "project": project,
     "synth": synth,
     "pseudo-label": pseudo_label,
     "predict": predict,
     "eval": evaluate,
+    "train-teacher": train_teacher,
 }
 
 

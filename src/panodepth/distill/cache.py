@@ -12,6 +12,8 @@ one safetensors file ``<name>.safetensors`` with
 
 and string metadata (source, projection, face size, teacher, seed). Training then draws one
 of the K rotations per sample (:func:`load_pseudo_labels`) instead of running the teacher.
+Every writer of this format (also the simulated teacher of :mod:`.simulated`) goes through
+:func:`write_pseudo_label_file`.
 
 Scale-out: item i is processed by rank ``i % world_size`` (``RANK`` / ``WORLD_SIZE`` from
 torchrun or SLURM by default), so any number of processes or nodes can share the work

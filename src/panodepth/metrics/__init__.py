@@ -39,3 +39,21 @@ __all__ = [
     "per_image_metrics",
     "release_crop_rows",
 ]
+
+from .seams import (
+    CONTROL_ANGLES,
+    control_rotations,
+    cube_face_index,
+    seam_measure,
+    seam_statistics,
+    seam_summary,
+)
+
+__all__ += [
+    "CONTROL_ANGLES",
+    "control_rotations",
+    "cube_face_index",
+    "seam_measure",
+    "seam_statistics",
+    "seam_summary",
+]

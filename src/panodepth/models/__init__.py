@@ -22,3 +22,7 @@ __all__ = [
     "list_models",
     "register_model",
 ]
+
+from .small import PanoUNet  # registers "pano-unet"
+
+__all__ += ["PanoUNet"]

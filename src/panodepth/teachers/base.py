@@ -191,7 +191,11 @@ def build_teacher(name_or_path: str | os.PathLike | WeightsEnum, **kwargs: Any) 
 
     Resolution order: a weights member; a string naming an *existing directory* (loaded from
     that directory, even if it looks like a registered name); a registered name
-    (:func:`list_teachers`, case-insensitive); anything else is a hub id or directory for
+    (:func:`list_teachers`, case-insensitive; ``"synthetic-small"`` is the small teacher
+    shipped in the package); a path ending in ``.safetensors`` (a
+    :class:`~panodepth.teachers.SmallTeacher` file written by ``panodepth train-teacher``;
+    a missing or corrupt file raises :class:`TeacherLoadError`); anything else is a hub id or
+    directory for
     :class:`~panodepth.teachers.DepthAnythingTeacher` (any ``AutoModelForDepthEstimation``
     checkpoint in the Depth Anything format).
 
@@ -199,8 +203,9 @@ def build_teacher(name_or_path: str | os.PathLike | WeightsEnum, **kwargs: Any) 
         name_or_path: e.g. ``"depth-anything-v2-small"``,
             ``"depth-anything/Depth-Anything-V2-Small-hf"`` or ``"/data/weights/da2-small"``.
         **kwargs: passed to the teacher's constructor (``input_size``, ``chunk_size``,
-            ``device``, ``dtype``, ``local_files_only``). A registered name sets
-            ``input_size`` from its metadata unless given.
+            ``device``, ``dtype``, ``local_files_only``). A registered Depth Anything name
+            sets ``input_size`` from its metadata unless given (``"synthetic-small"`` runs
+            at the input's own size unless ``input_size`` is given).
 
     Raises:
         TeacherLoadError: the weights cannot be found (e.g. offline and not cached).
@@ -219,6 +224,10 @@ def build_teacher(name_or_path: str | os.PathLike | WeightsEnum, **kwargs: Any) 
     source = os.fspath(name_or_path)
     if not os.path.isdir(source) and source.lower() in TEACHERS:
         return TEACHERS[source.lower()].build(**kwargs)
+    if source.endswith(".safetensors"):  # a file written by panodepth train-teacher
+        from .small import SmallTeacher  # local import: that module imports this
+
+        return SmallTeacher(source, **kwargs)
     from .depth_anything import DepthAnythingTeacher  # local import: that module imports this
 
     return DepthAnythingTeacher(source, **kwargs)

@@ -1,0 +1,57 @@
+"""Settings of the demo: the paper's experiment on synthetic domains, sized for a CPU.
+
+Two presets share one code path: :data:`FULL` (the default of ``panodepth demo``, ≤ 15 min
+on a 2-core CPU) and :data:`QUICK` (``--quick``, ≤ 3 min, for CI: same stages, fewer
+panoramas and steps). The domains: A = labeled ("office": narrow), B = unlabeled
+("outdoor": diverse, with sky and watermarks), C = held-out test ("home").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Everything the demo does, in one place (all sizes in pixels, counts in panoramas)."""
+
+    height: int = 64  # panoramas are height × 2·height; cube faces height/2
+    count_a: int = 240
+    count_b: int = 240
+    count_c: int = 48
+    domain_a: str = "office"
+    domain_b: str = "outdoor"
+    domain_c: str = "home"
+    watermark_prob_b: float = 0.5
+    teacher: str = "synthetic-small"  # or "simulated", or a Depth Anything id / folder
+    rotations: int = 4  # cached pseudo-label draws per unlabeled panorama
+    max_deg: float = 45.0  # random rotation bound (the ablation uses 0)
+    student: str = "pano-unet"
+    student_options: dict[str, Any] = field(default_factory=dict)
+    steps: int = 600
+    batch_size: int = 8  # labeled panoramas per step (+ the same number unlabeled)
+    lr: float = 1e-3
+    seed: int = 0
+    protocol: str = "lsq_disparity"  # affine in disparity: the students and teacher are relative
+    figure_rows: int = 3
+    num_workers: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def with_overrides(self, **changes: Any) -> DemoConfig:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+FULL = DemoConfig()
+QUICK = DemoConfig(
+    count_a=12,
+    count_b=12,
+    count_c=4,
+    rotations=2,
+    steps=12,
+    batch_size=4,
+    figure_rows=2,
+    num_workers=0,
+)

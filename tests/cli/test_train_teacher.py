@@ -1,0 +1,67 @@
+"""End-to-end tests of `panodepth train-teacher` (through the real entry point)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from panodepth.cli.main import main
+from panodepth.teachers import SmallTeacher, build_teacher, read_metadata
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    """`--threads` sets torch's thread count for the process: put it back after each test."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+TINY = ["--views", "8", "--size", "32", "--steps", "2", "--batch-size", "4", "--eval-views", "2"]
+
+
+def test_tiny_run_writes_a_loadable_file(tmp_path, capsys) -> None:
+    out = tmp_path / "teacher.safetensors"
+    args = ["train-teacher", "--out", str(out), *TINY, "--seed", "3", "--threads", "1"]
+    assert main(args) == 0
+    assert "wrote" in capsys.readouterr().out
+    meta = read_metadata(out)
+    assert meta["command"].startswith("panodepth train-teacher --out ")
+    for part in ("--steps 2", "--domains office outdoor", "--size 32", "--seed 3"):
+        assert part in meta["command"]
+    assert meta["train"]["steps"] == 2 and meta["views"] == 8 and meta["spec"]["size"] == 32
+    assert meta["domains"] == ["office", "outdoor"] and meta["eval_domain"] == "home"
+    assert set(meta["eval"]) == {
+        f"{d}@{s}" for d in ("home", "office", "outdoor") for s in (32, 16)
+    }
+    assert meta["torch"] == torch.__version__ and meta["wall_time_s"]["total"] > 0
+    teacher = build_teacher(str(out))
+    assert isinstance(teacher, SmallTeacher)
+    assert teacher(torch.rand(1, 3, 32, 32)).shape == (1, 1, 32, 32)
+
+
+def test_domain_list_and_no_eval(tmp_path) -> None:
+    out = tmp_path / "t.safetensors"
+    args = ["train-teacher", "--out", str(out), *TINY, "--domains", "home"]
+    assert main([*args, "--eval-domain", "none", "--fov-range", "80", "90"]) == 0
+    meta = read_metadata(out)
+    assert meta["domains"] == ["home"] and meta["eval_domain"] is None
+    assert set(meta["eval"]) == {"home@32", "home@16"}  # training domains are still scored
+    assert meta["spec"]["fov_range"] == [80.0, 90.0] and "--fov-range 80 90" in meta["command"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--domains", "castle"], "unknown domain"),
+        (["--domains", "office", "home"], "is a training domain"),
+        (["--size", "40"], "multiple of 16"),
+        (["--fov-range", "100", "60"], "fov_range"),
+    ],
+)
+def test_bad_arguments(tmp_path, capsys, extra: list[str], message: str) -> None:
+    out = tmp_path / "t.safetensors"
+    assert main(["train-teacher", "--out", str(out), *TINY, *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -1,0 +1,210 @@
+"""The small UNet teacher: shapes, the file format, the shipped weights and the training loop."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from panodepth.teachers import (
+    SHIPPED_WEIGHTS,
+    SmallTeacher,
+    SmallTeacherWeights,
+    SmallUNet,
+    Teacher,
+    TeacherLoadError,
+    build_teacher,
+    list_teachers,
+    load_small_teacher,
+    read_metadata,
+    save_small_teacher,
+)
+from panodepth.teachers.small import FORMAT, num_params
+from panodepth.teachers.training import (
+    TrainConfig,
+    ViewSpec,
+    lr_factor,
+    render_views,
+    sample_batch,
+    train_small_unet,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: on a busy 2-core machine, two threads make these tests 4× slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def net() -> SmallUNet:
+    torch.manual_seed(0)
+    return SmallUNet().eval()
+
+
+class TestSmallUNet:
+    @pytest.mark.parametrize("hw", [(32, 32), (64, 64), (48, 80), (16, 112)])
+    def test_shapes(self, net: SmallUNet, hw: tuple[int, int]) -> None:
+        with torch.no_grad():
+            out = net(torch.rand(2, 3, *hw))
+        assert out.shape == (2, 1, *hw)
+        assert bool((out >= 0).all()) and bool(torch.isfinite(out).all())
+
+    def test_rejects_sizes_not_multiple_of_16(self, net: SmallUNet) -> None:
+        with pytest.raises(ValueError, match="divisible by 16"):
+            net(torch.rand(1, 3, 40, 32))
+
+    def test_size_of_default_architecture(self, net: SmallUNet) -> None:
+        assert 500_000 <= num_params(net) <= 2_000_000
+        assert num_params(net) == SmallTeacherWeights.SYNTHETIC_SMALL.num_params
+
+
+class TestSmallTeacher:
+    @pytest.mark.parametrize("hw", [(32, 32), (64, 64), (17, 23), (5, 3), (40, 100)])
+    def test_any_size(self, net: SmallUNet, hw: tuple[int, int]) -> None:
+        teacher = SmallTeacher(net)
+        out = teacher(torch.rand(3, 3, *hw, dtype=torch.float64))
+        assert out.shape == (3, 1, *hw) and out.dtype == torch.float64
+        assert bool((out >= 0).all()) and bool(torch.isfinite(out).all())
+        assert not out.requires_grad
+
+    def test_contract(self, net: SmallUNet) -> None:
+        teacher = SmallTeacher(net, chunk_size=2)
+        assert isinstance(teacher, Teacher) and teacher.output_kind == "relative_disparity"
+        assert teacher(torch.rand(0, 3, 32, 32)).shape == (0, 1, 32, 32)
+        teacher.train()
+        assert not teacher.training and not teacher.net.training
+        assert not any(p.requires_grad for p in teacher.parameters())
+        x = torch.rand(5, 3, 32, 32)
+        torch.testing.assert_close(teacher(x), SmallTeacher(net, chunk_size=64)(x))
+        with pytest.raises(ValueError, match="shape"):
+            teacher(torch.rand(2, 1, 32, 32))
+
+    def test_input_size_resizes_and_comes_back(self, net: SmallUNet) -> None:
+        teacher = SmallTeacher(net, input_size=32)
+        out = teacher(torch.rand(2, 3, 64, 96))
+        assert out.shape == (2, 1, 64, 96)
+        with pytest.raises(ValueError, match="input_size"):
+            SmallTeacher(net, input_size=0)
+
+
+class TestFile:
+    def test_round_trip_with_metadata(self, net: SmallUNet, tmp_path) -> None:
+        meta = {"command": "panodepth train-teacher --steps 3", "steps": 3, "eval": {"a": 0.5}}
+        path = save_small_teacher(net, tmp_path / "sub" / "t.safetensors", meta, torch.float32)
+        loaded, read = load_small_teacher(path)
+        assert read["format"] == FORMAT and read["command"] == meta["command"]
+        assert read["steps"] == 3 and read["eval"] == {"a": 0.5}
+        assert read["arch"]["widths"] == list(net.config.widths)
+        x = torch.rand(2, 3, 32, 32)
+        with torch.no_grad():
+            torch.testing.assert_close(loaded(x), net(x), rtol=0, atol=0)
+
+    def test_float16_storage_is_close(self, net: SmallUNet, tmp_path) -> None:
+        path = save_small_teacher(net, tmp_path / "t16.safetensors")
+        teacher = build_teacher(str(path))  # a .safetensors path resolves to SmallTeacher
+        assert isinstance(teacher, SmallTeacher) and teacher.source == str(path)
+        x = torch.rand(2, 3, 32, 32)
+        with torch.no_grad():
+            torch.testing.assert_close(teacher(x), net(x), rtol=2e-2, atol=2e-3)
+
+    def test_reserved_keys(self, net: SmallUNet, tmp_path) -> None:
+        with pytest.raises(ValueError, match="reserved"):
+            save_small_teacher(net, tmp_path / "t.safetensors", {"format": "x"})
+
+    def test_missing_file_names_it(self, tmp_path) -> None:
+        missing = tmp_path / "nope.safetensors"
+        with pytest.raises(TeacherLoadError, match=r"nope\.safetensors") as info:
+            build_teacher(missing)
+        assert info.value.source == str(missing)
+
+    def test_corrupt_file_names_it(self, tmp_path) -> None:
+        bad = tmp_path / "corrupt.safetensors"
+        bad.write_bytes(b"\x00garbage" * 10)
+        with pytest.raises(TeacherLoadError, match=r"corrupt\.safetensors"):
+            SmallTeacher(bad)
+
+    def test_foreign_safetensors_file(self, tmp_path) -> None:
+        from safetensors.torch import save_file
+
+        other = tmp_path / "other.safetensors"
+        save_file({"w": torch.zeros(2)}, str(other))
+        with pytest.raises(TeacherLoadError, match="not a panodepth small-teacher"):
+            read_metadata(other)
+
+    def test_mismatched_weights(self, net: SmallUNet, tmp_path) -> None:
+        from safetensors.torch import load_file, save_file
+
+        path = save_small_teacher(net, tmp_path / "t.safetensors")
+        meta = {k: v for k, v in _raw_metadata(path).items()}
+        state = load_file(str(path))
+        state.pop(next(iter(state)))
+        save_file(state, str(path), metadata=meta)
+        with pytest.raises(TeacherLoadError, match=r"t\.safetensors"):
+            load_small_teacher(path)
+
+
+def _raw_metadata(path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return f.metadata()
+
+
+class TestShippedWeights:
+    def test_registered_and_loads(self) -> None:
+        assert "synthetic-small" in list_teachers()
+        assert SHIPPED_WEIGHTS.is_file()
+        assert SHIPPED_WEIGHTS.stat().st_size <= 8 * 2**20
+        teacher = build_teacher("synthetic-small")
+        assert isinstance(teacher, SmallTeacher)
+        out = teacher(torch.rand(6, 3, 32, 32))
+        assert out.shape == (6, 1, 32, 32)
+        assert bool(torch.isfinite(out).all()) and bool((out > 0).all())
+
+    def test_metadata_says_how_it_was_made(self) -> None:
+        meta = read_metadata(SHIPPED_WEIGHTS)
+        assert meta["command"].startswith("panodepth train-teacher ")
+        assert meta["domains"] == ["office", "outdoor"] and meta["eval_domain"] == "home"
+        assert f"--steps {meta['train']['steps']}" in meta["command"]
+        assert "home" not in meta["domains"]
+        home = meta["eval"]["home@64"]["lsq_disparity"]
+        assert 0 < home["abs_rel"] < 0.24 and home["delta1"] > 0.58  # constant: 0.25 / 0.54
+
+
+class TestTraining:
+    def test_views_are_deterministic(self) -> None:
+        spec = ViewSpec(size=16, views_per_scene=2)
+        a, b = render_views("office", 3, 0, spec), render_views("office", 3, 0, spec)
+        torch.testing.assert_close(a.rgb, b.rgb)
+        assert a.rgb.shape == (3, 3, 16, 16) and a.valid.dtype == torch.bool
+        assert not torch.equal(a.rgb, render_views("office", 3, 1, spec).rgb)
+        assert bool((a.depth[a.valid] > 0).all()) and bool((a.depth[~a.valid] == 0).all())
+
+    def test_unknown_domain(self) -> None:
+        with pytest.raises(ValueError, match="unknown domain"):
+            render_views("castle", 2)
+
+    def test_low_res_batches(self) -> None:
+        pool = render_views("outdoor", 2, 0, ViewSpec(size=32))
+        g = torch.Generator().manual_seed(0)
+        rgb, disparity, valid = sample_batch(pool, 4, g, low_res_prob=1.0)
+        assert rgb.shape == (4, 3, 16, 16) and disparity.shape == valid.shape == (4, 1, 16, 16)
+        assert bool((disparity[~valid] == 0).all()) and bool((disparity[valid] > 0).all())
+
+    def test_lr_schedule(self) -> None:
+        assert lr_factor(0, 100, 10) == pytest.approx(0.1)
+        assert lr_factor(10, 100, 10) == pytest.approx(1.0)
+        assert lr_factor(100, 100, 10) == pytest.approx(0.01)
+        assert all(0 < lr_factor(s, 100, 10) <= 1 for s in range(100))
+
+    def test_loss_falls_on_a_fixed_pool(self) -> None:
+        pool = render_views("office", 8, 0, ViewSpec(size=32))
+        config = TrainConfig(steps=30, batch_size=4, lr=3e-3, warmup=3, low_res_prob=0.0)
+        _, losses = train_small_unet(pool, config)
+        assert len(losses) == 30 and all(math.isfinite(v) for v in losses)
+        assert sum(losses[-5:]) / 5 < 0.8 * sum(losses[:5]) / 5
