@@ -17,15 +17,7 @@ from panodepth.distill.simulated import (
 )
 from panodepth.geometry import random_rotation
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: these tensors are small, and on a shared 2-core machine two
-    OpenMP threads competing with other processes run up to 50× slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

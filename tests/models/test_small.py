@@ -11,15 +11,7 @@ from panodepth.models.layers import CircularConv2d
 
 from .student_checks import overfit, round_trip
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: these tensors are small, and on a shared 2-core machine two
-    OpenMP threads competing with other processes run up to 50× slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("output", ["disparity", "depth"])

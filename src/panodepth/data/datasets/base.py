@@ -328,15 +328,7 @@ def read_depth(path: Path, encoding: DepthEncoding) -> Tensor:
 
 def read_mask(path: Path, mask_format: MaskFormat) -> Tensor:
     """A mask PNG as a bool 1×H×W tensor, True = valid (see the module docstring)."""
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode = im.mode
-            arr = np.asarray(im)
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise DatasetError(f"{path}: cannot be read as a mask image ({err})") from None
+    mode, arr = _open_image(path, "a mask image")
     if arr.ndim != 2:
         raise DatasetError(f"{path}: expected a single-channel mask, got mode {mode} {arr.shape}")
     if mode == "1":
@@ -354,6 +346,18 @@ def resize_nearest(x: Tensor, size: tuple[int, int]) -> Tensor:
     return out.bool() if x.dtype == torch.bool else out
 
 
+def _open_image(path: Path, what: str) -> tuple[str, np.ndarray]:
+    """(PIL mode, pixel array) of an image file, or a DatasetError naming it."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return im.mode, np.asarray(im)
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: file not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise DatasetError(f"{path}: cannot be read as {what} ({err})") from None
+
+
 def _load_rgb(path: Path, height: int | None) -> Tensor:
     try:
         return load_panorama(path, height)  # warns when it resizes a not-quite-2:1 file
@@ -362,15 +366,7 @@ def _load_rgb(path: Path, height: int | None) -> Tensor:
 
 
 def _read_depth_png(path: Path) -> np.ndarray:
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode = im.mode
-            arr = np.asarray(im)
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise DatasetError(f"{path}: cannot be read as a depth image ({err})") from None
+    mode, arr = _open_image(path, "a depth image")
     if mode not in ("I;16", "I;16B", "I;16L", "I") or arr.ndim != 2:
         bits = "8-bit " if arr.dtype == np.uint8 else ""
         raise DatasetError(
