@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
+import torch
 from torch import Tensor, nn
 
 if TYPE_CHECKING:
@@ -77,6 +79,27 @@ class Teacher(nn.Module, ABC):
     def train(self, mode: bool = True) -> Self:
         """Keep the teacher in eval mode whatever ``mode`` is (dropout and norms stay frozen)."""
         return super().train(False)
+
+
+def predict_in_chunks(
+    images: Tensor, chunk_size: int, device: torch.device, predict: Callable[[Tensor], Tensor]
+) -> Tensor:
+    """Run ``predict`` (float32 (n, 3, H, W) on ``device`` → (n, 1, H, W) disparity) over
+    ``images`` ``chunk_size`` at a time under ``no_grad``; non-finite and negative outputs
+    become 0; the result has the input's device and dtype.
+
+    ``no_grad`` rather than ``inference_mode``: the labels are later used next to autograd
+    ops (loss targets), and inference tensors may not be saved for backward.
+    """
+    images = check_images(images)
+    n, _, height, width = images.shape
+    out = images.new_empty((n, 1, height, width))
+    with torch.no_grad():
+        for start in range(0, n, chunk_size):
+            x = images[start : start + chunk_size].to(device=device, dtype=torch.float32)
+            pred = torch.nan_to_num(predict(x), nan=0.0, posinf=0.0).clamp_(min=0.0)
+            out[start : start + chunk_size] = pred.to(device=out.device, dtype=out.dtype)
+    return out
 
 
 def check_images(images: Tensor) -> Tensor:

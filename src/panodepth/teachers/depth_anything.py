@@ -54,6 +54,7 @@ from .base import (
     TeacherWeights,
     WeightsEnum,
     check_images,
+    predict_in_chunks,
     register_teacher,
 )
 
@@ -238,32 +239,24 @@ class DepthAnythingTeacher(Teacher):
     def forward(self, images: Tensor) -> Tensor:
         """Disparity ≥ 0 of each image, (N, 3, H, W) in [0, 1] → (N, 1, H, W) (see class doc)."""
         images = check_images(images)
-        n, _, height, width = images.shape
-        out = images.new_empty((n, 1, height, width))
-        if n == 0:
-            return out
+        height, width = images.shape[-2:]
         param = next(self.model.parameters())
         size = self.inference_size(height, width)
         mean = torch.tensor(self.image_mean, device=param.device).view(1, 3, 1, 1)
         std = torch.tensor(self.image_std, device=param.device).view(1, 3, 1, 1)
-        # no_grad rather than inference_mode: the labels are later used next to autograd ops
-        # (loss targets), and inference tensors may not be saved for backward.
-        with torch.no_grad():
-            for start in range(0, n, self.chunk_size):
-                chunk = images[start : start + self.chunk_size]
-                x = chunk.to(device=param.device, dtype=torch.float32)
-                x = F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=True)
-                x = ((x - mean) / std).to(param.dtype)
-                pred = self.model(pixel_values=x).predicted_depth  # (n, h', w')
-                pred = pred.to(torch.float32).unsqueeze(1)
-                if self.is_metric:
-                    pred = _depth_to_disparity(pred)
-                pred = F.interpolate(
-                    pred, size=(height, width), mode="bilinear", align_corners=False, antialias=True
-                )
-                pred = torch.nan_to_num(pred, nan=0.0, posinf=0.0).clamp_(min=0.0)
-                out[start : start + self.chunk_size] = pred.to(device=out.device, dtype=out.dtype)
-        return out
+
+        def predict(x: Tensor) -> Tensor:
+            x = F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=True)
+            x = ((x - mean) / std).to(param.dtype)
+            pred = self.model(pixel_values=x).predicted_depth  # (n, h', w')
+            pred = pred.to(torch.float32).unsqueeze(1)
+            if self.is_metric:
+                pred = _depth_to_disparity(pred)
+            return F.interpolate(
+                pred, size=(height, width), mode="bilinear", align_corners=False, antialias=True
+            )
+
+        return predict_in_chunks(images, self.chunk_size, param.device, predict)
 
 
 def _depth_to_disparity(depth: Tensor) -> Tensor:

@@ -41,7 +41,7 @@ from .base import (
     TeacherLoadError,
     TeacherWeights,
     WeightsEnum,
-    check_images,
+    predict_in_chunks,
     register_teacher,
 )
 
@@ -308,20 +308,10 @@ class SmallTeacher(Teacher):
 
     def forward(self, images: Tensor) -> Tensor:
         """Disparity ≥ 0 of each image, (N, 3, H, W) in [0, 1] → (N, 1, H, W) (see class doc)."""
-        images = check_images(images)
-        n, _, height, width = images.shape
-        out = images.new_empty((n, 1, height, width))
-        if n == 0:
-            return out
         param = next(self.net.parameters())
-        with torch.no_grad():
-            for start in range(0, n, self.chunk_size):
-                x = images[start : start + self.chunk_size]
-                x = x.to(device=param.device, dtype=torch.float32)
-                pred = self._predict(x, param.dtype)
-                pred = torch.nan_to_num(pred, nan=0.0, posinf=0.0).clamp_(min=0.0)
-                out[start : start + self.chunk_size] = pred.to(device=out.device, dtype=out.dtype)
-        return out
+        return predict_in_chunks(
+            images, self.chunk_size, param.device, lambda x: self._predict(x, param.dtype)
+        )
 
     def _predict(self, x: Tensor, dtype: torch.dtype) -> Tensor:
         """Resize (optional) → pad to a multiple of 16 → network → crop → resize back."""
