@@ -59,6 +59,10 @@ def main() -> None:
     parser.add_argument("--work", default="outputs/distill_gain", help="data and students")
     parser.add_argument("--out", default="outputs/distill_gain/results.jsonl")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--teacher", default=FULL.teacher, help="the learned teacher (name/file)")
+    parser.add_argument("--sim_blur", type=float, default=FULL.sim_blur_sigma)
+    parser.add_argument("--sim_noise", type=float, default=FULL.sim_noise)
+    parser.add_argument("--lr_schedule", default=FULL.lr_schedule, choices=["constant", "cosine"])
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -69,7 +73,7 @@ def main() -> None:
         for line in out.read_text().splitlines():
             rec = json.loads(line)
             done.add((rec["seed"], rec["run"]))
-    teacher = build_demo_teacher(FULL.teacher)
+    teacher = build_demo_teacher(args.teacher)
     for seed in args.seeds:
         cfg = FULL.with_overrides(
             seed=seed,
@@ -77,6 +81,10 @@ def main() -> None:
             count_a=args.count_a,
             count_b=args.count_b,
             count_c=args.count_c,
+            teacher=args.teacher,
+            lr_schedule=args.lr_schedule,
+            sim_blur_sigma=args.sim_blur,
+            sim_noise=args.sim_noise,
         )
         work = Path(args.work)
         roots = synthesize_domains(cfg, work, progress=False)
@@ -107,6 +115,9 @@ def main() -> None:
                 "seed": seed,
                 "run": name,
                 "steps": cfg.steps,
+                "teacher": args.teacher,
+                "lr_schedule": cfg.lr_schedule,
+                "sim": [cfg.sim_blur_sigma, cfg.sim_noise],
                 "abs_rel": metrics["abs_rel"],
                 "delta1": metrics["delta1"],
                 "seam_ratio": seam["ratio"],

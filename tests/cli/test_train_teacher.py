@@ -36,8 +36,20 @@ def test_tiny_run_writes_a_loadable_file(tmp_path, capsys) -> None:
         f"{d}@{s}" for d in ("home", "office", "outdoor") for s in (32, 16)
     }
     assert meta["torch"] == torch.__version__ and meta["wall_time_s"]["total"] > 0
+    assert "--widths" not in meta["command"]  # the default architecture is not repeated
     teacher = build_teacher(str(out))
     assert isinstance(teacher, SmallTeacher)
+    assert teacher(torch.rand(1, 3, 32, 32)).shape == (1, 1, 32, 32)
+
+
+def test_widths_choose_the_architecture(tmp_path) -> None:
+    out = tmp_path / "wide.safetensors"
+    assert main(["train-teacher", "--out", str(out), *TINY, "--widths", "8", "16", "24", "32",
+                 "40", "--eval-domain", "none"]) == 0  # fmt: skip
+    meta = read_metadata(out)
+    assert "--widths 8 16 24 32 40" in meta["command"]
+    teacher = build_teacher(str(out))
+    assert teacher.net.config.widths == (8, 16, 24, 32, 40)
     assert teacher(torch.rand(1, 3, 32, 32)).shape == (1, 1, 32, 32)
 
 
@@ -58,6 +70,7 @@ def test_domain_list_and_no_eval(tmp_path) -> None:
         (["--domains", "office", "home"], "is a training domain"),
         (["--size", "40"], "multiple of 16"),
         (["--fov-range", "100", "60"], "fov_range"),
+        (["--widths", "8", "16", "24", "32", "44"], "multiples of groups"),
     ],
 )
 def test_bad_arguments(tmp_path, capsys, extra: list[str], message: str) -> None:

@@ -130,3 +130,25 @@ def test_student_of_a_lightning_checkpoint_loads(tmp_path):
     (tmp_path / "bad.ckpt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match=r"bad\.ckpt"):
         load_student(tmp_path / "bad.ckpt")
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_lr_schedule_over_a_short_fit(domains, tmp_path, schedule):
+    import lightning as L
+
+    from panodepth.training import PanoramaDataModule
+
+    module = DepthAnywhere(student="pano-unet", lr=1e-3, lr_schedule=schedule)
+    data = PanoramaDataModule(SyntheticPanoramas(domains["a"], height=HEIGHT), batch_size=2)
+    trainer = L.Trainer(max_steps=4, accelerator="cpu", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False,
+                        default_root_dir=tmp_path)  # fmt: skip
+    trainer.fit(module, datamodule=data)
+    lr = trainer.optimizers[0].param_groups[0]["lr"]
+    # cosine: 1e-3 at step 0, decayed to 1 % of it once all 4 steps are taken
+    assert lr == pytest.approx(1e-3 if schedule == "constant" else 1e-5, rel=1e-6)
+
+
+def test_unknown_lr_schedule_is_a_clear_error():
+    with pytest.raises(ValueError, match="lr_schedule"):
+        DepthAnywhere(student="pano-unet", lr_schedule="step")

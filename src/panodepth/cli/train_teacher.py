@@ -17,6 +17,8 @@ import sys
 
 from jsonargparse import ArgumentParser, Namespace
 
+DEFAULT_WIDTHS = [16, 32, 48, 96, 160]  # SmallUNetConfig's default (the shipped teacher)
+
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output .safetensors file")
@@ -36,6 +38,10 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--low_res_prob", "--low-res-prob", type=float, default=0.5,
         help="share of batches downsampled 2× (teaches the net half-size views too)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--widths", nargs=5, type=int, default=DEFAULT_WIDTHS,
+        help="network channels at full, 1/2, 1/4, 1/8, 1/16 resolution (multiples of 8)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -57,7 +63,10 @@ def command_line(cfg: Namespace) -> str:
     args += ["--views", str(cfg.views), "--size", str(cfg.size)]
     args += ["--fov-range", *(f"{v:g}" for v in cfg.fov_range), "--steps", str(cfg.steps)]
     args += ["--batch-size", str(cfg.batch_size), "--lr", f"{cfg.lr:g}"]
-    args += ["--low-res-prob", f"{cfg.low_res_prob:g}", "--seed", str(cfg.seed)]
+    args += ["--low-res-prob", f"{cfg.low_res_prob:g}"]
+    if list(cfg.widths) != DEFAULT_WIDTHS:
+        args += ["--widths", *(str(w) for w in cfg.widths)]
+    args += ["--seed", str(cfg.seed)]
     args += ["--eval-domain", eval_domain, "--eval-views", str(cfg.eval_views)]
     if cfg.threads is not None:
         args += ["--threads", str(cfg.threads)]
@@ -67,6 +76,7 @@ def command_line(cfg: Namespace) -> str:
 def run(cfg: Namespace) -> int:
     import torch
 
+    from panodepth.teachers.small import SmallUNetConfig
     from panodepth.teachers.training import TrainConfig, ViewSpec, train_teacher
 
     def log(message: str) -> None:
@@ -100,6 +110,7 @@ def run(cfg: Namespace) -> int:
             command=command_line(cfg),
             device=cfg.device,
             log=log,
+            arch=SmallUNetConfig(widths=tuple(cfg.widths)),
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -25,6 +25,8 @@ class DemoConfig:
     domain_c: str = "home"
     watermark_prob_b: float = 0.5
     teacher: str = "synthetic-small"  # or "simulated", or a Depth Anything id / folder
+    sim_blur_sigma: float = 1.0  # the simulated teacher's degradation (face pixels) ...
+    sim_noise: float = 0.05  # ... and multiplicative noise (see panodepth.distill.simulated)
     rotations: int = 4  # cached pseudo-label draws per unlabeled panorama
     max_deg: float = 45.0  # random rotation bound (the ablation uses 0)
     student: str = "pano-unet"
@@ -32,6 +34,7 @@ class DemoConfig:
     steps: int = 600
     batch_size: int = 8  # labeled panoramas per step (+ the same number unlabeled)
     lr: float = 1e-3
+    lr_schedule: str = "cosine"  # decays to 1 % by the last step: the end weights settle
     seed: int = 0
     protocol: str = "lsq_disparity"  # affine in disparity: the students and teacher are relative
     figure_rows: int = 3

@@ -108,7 +108,10 @@ def make_pseudo_labels(
 ) -> Path:
     """Cache K pseudo-label draws of every B panorama; returns the cache folder."""
     max_deg = cfg.max_deg if rotate else 0.0
-    tag = "simulated" if teacher is None else Path(str(cfg.teacher)).name
+    if teacher is None:
+        tag = f"simulated-b{cfg.sim_blur_sigma:g}-n{cfg.sim_noise:g}"
+    else:
+        tag = Path(str(cfg.teacher)).name
     cache = out / "labels" / f"{tag}-k{cfg.rotations}-deg{max_deg:g}-s{cfg.seed}"
     if teacher is None:
         dataset = SyntheticPanoramas(unlabeled_root, labeled=True, height=cfg.height)
@@ -117,6 +120,8 @@ def make_pseudo_labels(
             cache,
             rotations=cfg.rotations,
             max_deg=max_deg,
+            blur_sigma=cfg.sim_blur_sigma,
+            noise=cfg.sim_noise,
             seed=cfg.seed,
             progress=progress,
         )
@@ -155,7 +160,10 @@ def train_student(
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = DepthAnywhere(
-        student=cfg.student, student_options=dict(cfg.student_options), lr=cfg.lr
+        student=cfg.student,
+        student_options=dict(cfg.student_options),
+        lr=cfg.lr,
+        lr_schedule=cfg.lr_schedule,
     )
     labeled = None
     if roots.get("a") is not None:

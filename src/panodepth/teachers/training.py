@@ -45,7 +45,7 @@ from panodepth.losses import affine_invariant_loss, gt_disparity_target
 from panodepth.metrics import evaluate
 
 from .base import Teacher
-from .small import SmallTeacher, SmallUNet, num_params, save_small_teacher
+from .small import SmallTeacher, SmallUNet, SmallUNetConfig, num_params, save_small_teacher
 
 EVAL_SEED_OFFSET = 1_000_003
 """Evaluation views use ``seed + EVAL_SEED_OFFSET``: never the training views' scenes."""
@@ -407,6 +407,7 @@ def train_teacher(
     command: str = "",
     device: torch.device | str | None = None,
     log: Callable[[str], None] | None = None,
+    arch: SmallUNetConfig | None = None,
 ) -> TeacherRun:
     """Render a pool, train a :class:`SmallUNet`, evaluate it, save it with full metadata.
 
@@ -422,6 +423,8 @@ def train_teacher(
         command: the command line to record (``panodepth train-teacher …``).
         device: where to train.
         log: progress messages (e.g. ``print``).
+        arch: the network's widths / groups (default :class:`SmallUNetConfig`, the shipped
+            teacher's).
 
     Raises:
         ValueError: unknown / duplicate domains, or ``eval_domain`` among ``domains``.
@@ -438,7 +441,8 @@ def train_teacher(
     start = time.perf_counter()
     pool = render_pool(domains, views, config.seed, spec, log)
     render_s = time.perf_counter() - start
-    net, losses = train_small_unet(pool, config, device=device, log=log)
+    torch.manual_seed(config.seed)  # parameter initialisation, as train_small_unet does
+    net, losses = train_small_unet(pool, config, SmallUNet(arch), device=device, log=log)
     train_s = time.perf_counter() - start - render_s
     del pool
 

@@ -44,6 +44,7 @@ from panodepth.distill.projection import panorama_to_faces
 from panodepth.losses import affine_invariant_loss, berhu_loss, gt_disparity_target
 from panodepth.metrics import METRIC_NAMES, DepthMetrics
 from panodepth.models import Student360, build_model
+from panodepth.teachers.training import lr_factor
 
 from .checkpoint import load_student_weights
 
@@ -85,6 +86,10 @@ class DepthAnywhere(L.LightningModule):
         max_deg: bound of each random Euler angle for online labels (0 = no rotation).
         w_gt, w_pseudo: loss weights (0.5 / 0.5 in the paper).
         optimizer: ``"adam"`` or ``"adamw"``; ``lr``, ``weight_decay`` as in REFERENCE.md.
+        lr_schedule: ``"constant"`` (the released recipes) or ``"cosine"``: decay per step
+            from ``lr`` to 1 % of it over the run's steps (the trainer's ``max_steps``, or
+            ``max_epochs`` × batches) — the weights of a short fixed-budget run then settle
+            instead of ending wherever the last constant-lr step left them.
         eval_protocol: alignment protocol of the validation / test metrics.
         min_mad: faces / maps with a flatter target are left out of the affine loss.
     """
@@ -106,10 +111,13 @@ class DepthAnywhere(L.LightningModule):
         optimizer: Literal["adam", "adamw"] = "adam",
         lr: float = 1e-4,
         weight_decay: float = 0.0,
+        lr_schedule: Literal["constant", "cosine"] = "constant",
         eval_protocol: Protocol = "paper",
         min_mad: float = 1e-6,
     ) -> None:
         super().__init__()
+        if lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
         if gt_loss == "berhu" and output != "depth":
             raise ValueError("gt_loss='berhu' trains metric depth: it needs output='depth'")
         self.save_hyperparameters(ignore=["teacher", "masker"])
@@ -246,10 +254,17 @@ class DepthAnywhere(L.LightningModule):
 
     # ----------------------------------------------------------------- optimisation
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def configure_optimizers(self) -> Any:
         hp = self.hparams
         cls = torch.optim.AdamW if hp.optimizer == "adamw" else torch.optim.Adam
-        return cls(self.student.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+        optimizer = cls(self.student.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+        if hp.lr_schedule == "constant":
+            return optimizer
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: lr_factor(step, total, warmup=0)
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
 
 def _projection_args(sample: dict[str, Any]) -> dict[str, Any]:
