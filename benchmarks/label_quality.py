@@ -10,8 +10,9 @@ scale: the demo's students learn a lot from labels at that level. Also reported:
 fed its faces at the panorama's face size (H/2) versus resized to ``--input-size``, and
 faces cut from panoramas rendered at twice the height (labels at H px, the student's GT at
 the same H × 2H). ``--student FILE`` scores a trained 360° student's own prediction mapped to
-the same faces: the labels are worth learning from only where they beat what the student
-(e.g. the demo's A-only baseline) already knows about domain B.
+the same faces (the labels are worth learning from only where they beat what the student,
+e.g. the demo's A-only baseline, already knows about domain B), and its AbsRel / δ1 on these
+B panoramas (``lsq_disparity``; panoramas the students never saw, from B's domain).
 
 Usage::
 
@@ -35,6 +36,7 @@ from panodepth.distill import FaceProjection, PseudoLabeler, PseudoLabels, pseud
 from panodepth.distill.projection import panorama_to_faces, student_to_faces
 from panodepth.distill.simulated import simulated_pseudo_labels
 from panodepth.geometry import random_rotation
+from panodepth.inference import Predictor, evaluate_dataset
 from panodepth.teachers import build_teacher
 from panodepth.training.checkpoint import load_student
 
@@ -93,8 +95,8 @@ def main() -> None:
     at_h = SyntheticPanoramas(root, labeled=True, height=h)
     at_2h = SyntheticPanoramas(root, labeled=True, height=2 * h)
 
-    def report(name: str, losses: list[float]) -> None:
-        print(f"{name:<58} {statistics.mean(losses):.3f} ± {statistics.stdev(losses):.3f}")
+    def report(name: str, losses: list[float], extra: str = "") -> None:
+        print(f"{name:<58} {statistics.mean(losses):.3f} ± {statistics.stdev(losses):.3f}{extra}")
 
     print(f"{args.count} outdoor panoramas, loss of GT disparity vs labels (mean ± std over "
           f"batches of 8; lower = better labels)")  # fmt: skip
@@ -113,7 +115,11 @@ def main() -> None:
             report(f"{Path(spec).name}: {tag}", label_losses(data, labeler, h, args.seed))
     for path in args.student:
         labeler = StudentAsLabeler(load_student(path).eval())
-        report(f"student {Path(path).name}", label_losses(at_h, labeler, h, args.seed))
+        losses = label_losses(at_h, labeler, h, args.seed)
+        predictor = Predictor.from_student(labeler.student, height=h)
+        summary = evaluate_dataset(predictor, at_h, "lsq_disparity", batch_size=8, progress=False)
+        metrics = f"AbsRel {summary.summary['abs_rel']:.3f}  δ1 {summary.summary['delta1']:.3f}"
+        report(f"student {Path(path).name}", losses, f"   panoramas (lsq_disparity): {metrics}")
 
 
 class StudentAsLabeler:

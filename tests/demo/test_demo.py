@@ -25,9 +25,12 @@ def test_quick_demo_writes_a_complete_finite_table(tmp_path, capsys):
         for key in ("abs_rel", "sq_rel", "rmse", "delta1", "delta2", "delta3"):
             assert row["metrics"][key] is not None and math.isfinite(row["metrics"][key]), row
         assert row["seam"]["ratio"] is not None and row["seam"]["ratio"] > 0
+        for key in ("abs_rel", "delta1"):  # also scored on unseen panoramas of B
+            assert row["metrics_b"][key] is not None and math.isfinite(row["metrics_b"][key])
     table = (out / "results.md").read_text()
-    assert table.count("\n| ") == 1 + len(names)  # header + one line per row
+    assert table.count("\n| ") == 2 * (1 + len(names))  # C and B tables: header + rows
     assert "n/a" not in table.split("\n\n")[1]
+    assert "On B, A + B(pseudo) vs A only" in table
     from PIL import Image
 
     figure = Image.open(out / "figure.png")

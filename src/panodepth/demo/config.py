@@ -20,6 +20,7 @@ class DemoConfig:
     count_a: int = 240
     count_b: int = 240
     count_c: int = 48
+    count_b_test: int = 48  # unseen panoramas of B (clean): how well B itself was learned
     domain_a: str = "office"
     domain_b: str = "outdoor"
     domain_c: str = "home"
@@ -52,6 +53,7 @@ QUICK = DemoConfig(
     count_a=12,
     count_b=12,
     count_c=4,
+    count_b_test=4,
     rotations=2,
     steps=12,
     batch_size=4,

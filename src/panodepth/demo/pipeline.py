@@ -1,7 +1,8 @@
-"""The demo's stages: data → pseudo labels → students → zero-shot evaluation on domain C.
+"""The demo's stages: data → pseudo labels → students → evaluation on C (zero-shot) and B.
 
 1. :func:`synthesize_domains`: domains A (labeled), B (unlabeled: sky, watermarks), C (test)
-   with the synthetic generator (resumable folders under ``OUT/data``).
+   and unseen B test panoramas, with the synthetic generator (resumable folders under
+   ``OUT/data``).
 2. :func:`make_pseudo_labels`: K cached pseudo-label draws per B panorama, from the teacher
    on the cube faces of randomly rotated panoramas (``max_deg = 0``: the no-rotation
    ablation). Teachers: the shipped ``synthetic-small`` network, any Depth Anything, or
@@ -11,7 +12,8 @@
 3. :func:`train_student`: :class:`~panodepth.training.DepthAnywhere` through a Lightning
    ``Trainer`` for the same number of steps and the same seed for every variant.
 4. :func:`evaluate_predictor`: metrics on C under an explicit protocol, and the cube seam
-   measure (:mod:`panodepth.metrics.seams`).
+   measure (:mod:`panodepth.metrics.seams`); the same metrics on the unseen B panoramas
+   (how much of the pseudo-labeled domain each model learned).
 
 :func:`run_demo` runs them all and returns a :class:`DemoResult`; :mod:`.report` writes it.
 """
@@ -57,6 +59,7 @@ class Evaluation:
     seam: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    metrics_b: dict[str, float] = field(default_factory=dict)  # on unseen B panoramas
 
 
 @dataclass
@@ -70,12 +73,20 @@ class DemoResult:
 
 
 def synthesize_domains(cfg: DemoConfig, out: Path, progress: bool = True) -> dict[str, Path]:
-    """Write (or reuse) the three domains; returns their folders by key a, b, c."""
+    """Write (or reuse) the three domains; returns their folders by key a, b, c, b_test.
+
+    ``b_test`` (when ``cfg.count_b_test > 0``): unseen panoramas of B's domain with their GT,
+    without watermarks — B was never labeled, so scoring on it shows how much of B the
+    students learned from the pseudo labels (the paper's use: unlabeled data of the target
+    domain), next to the zero-shot score on C.
+    """
     specs = {
         "a": (cfg.domain_a, cfg.count_a, 0.0),
         "b": (cfg.domain_b, cfg.count_b, cfg.watermark_prob_b),
         "c": (cfg.domain_c, cfg.count_c, 0.0),
     }
+    if cfg.count_b_test > 0:
+        specs["b_test"] = (cfg.domain_b, cfg.count_b_test, 0.0)
     roots = {}
     for key, (domain, count, watermark) in specs.items():
         root = out / "data" / f"{key}-{domain}-{cfg.height}-s{cfg.seed}-wm{watermark:g}"
@@ -84,7 +95,7 @@ def synthesize_domains(cfg: DemoConfig, out: Path, progress: bool = True) -> dic
             domain,
             count,
             height=cfg.height,
-            seed=cfg.seed + ord(key),
+            seed=cfg.seed + (ord(key) if len(key) == 1 else ord("t")),
             watermark_prob=watermark,
             progress=progress,
         )
@@ -231,6 +242,16 @@ def run_demo(cfg: DemoConfig, out: Path, progress: bool = True) -> DemoResult:
         for rotate in (True, False)
     }
     test = SyntheticPanoramas(roots["c"], height=cfg.height)
+    test_b = None
+    if "b_test" in roots:
+        test_b = SyntheticPanoramas(roots["b_test"], height=cfg.height)
+
+    def on_b(predictor: Predictor) -> dict[str, float]:
+        if test_b is None:
+            return {}
+        report = evaluate_dataset(predictor, test_b, cfg.protocol, batch_size=8, progress=False)
+        return report.summary
+
     rows: list[Evaluation] = []
     notes = []
     if teacher is not None:
@@ -244,6 +265,7 @@ def run_demo(cfg: DemoConfig, out: Path, progress: bool = True) -> DemoResult:
                 metrics,
                 seam,
                 extra={"eval_seconds": time.perf_counter() - t0},
+                metrics_b=on_b(stitched),
             )
         )
     else:
@@ -255,10 +277,9 @@ def run_demo(cfg: DemoConfig, out: Path, progress: bool = True) -> DemoResult:
         cache = caches[rotate] if uses_b else None
         student, seconds = train_student(cfg, roots, cache, name, out, progress)
         students[name] = student
-        metrics, seam = evaluate_predictor(
-            cfg, Predictor.from_student(student, height=cfg.height), test
-        )
-        rows.append(Evaluation(name, label, metrics, seam, seconds))
+        predictor = Predictor.from_student(student, height=cfg.height)
+        metrics, seam = evaluate_predictor(cfg, predictor, test)
+        rows.append(Evaluation(name, label, metrics, seam, seconds, metrics_b=on_b(predictor)))
     for row in rows:
         bad = [k for k, v in row.metrics.items() if not math.isfinite(v)]
         if bad:
