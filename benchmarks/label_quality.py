@@ -85,6 +85,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
+    if args.count < 1 or args.height < 32 or args.height % 32:
+        parser.error("--count must be ≥ 1 and --height a multiple of 32")
     if args.threads:
         torch.set_num_threads(args.threads)
     teachers = args.teacher or ["synthetic-small"]
@@ -96,7 +98,8 @@ def main() -> None:
     at_2h = SyntheticPanoramas(root, labeled=True, height=2 * h)
 
     def report(name: str, losses: list[float], extra: str = "") -> None:
-        print(f"{name:<58} {statistics.mean(losses):.3f} ± {statistics.stdev(losses):.3f}{extra}")
+        spread = statistics.stdev(losses) if len(losses) > 1 else float("nan")  # one batch: n/a
+        print(f"{name:<58} {statistics.mean(losses):.3f} ± {spread:.3f}{extra}")
 
     print(f"{args.count} outdoor panoramas, loss of GT disparity vs labels (mean ± std over "
           f"batches of 8; lower = better labels)")  # fmt: skip
@@ -114,9 +117,8 @@ def main() -> None:
             labeler = PseudoLabeler(build_teacher(spec, **options), None, FaceProjection(), 45.0)
             report(f"{Path(spec).name}: {tag}", label_losses(data, labeler, h, args.seed))
     for path in args.student:
-        labeler = StudentAsLabeler(load_student(path).eval())
-        losses = label_losses(at_h, labeler, h, args.seed)
-        predictor = Predictor.from_student(labeler.student, height=h)
+        predictor = Predictor.from_student(load_student(path), height=h)
+        losses = label_losses(at_h, StudentAsLabeler(predictor), h, args.seed)
         summary = evaluate_dataset(predictor, at_h, "lsq_disparity", batch_size=8, progress=False)
         metrics = f"AbsRel {summary.summary['abs_rel']:.3f}  δ1 {summary.summary['delta1']:.3f}"
         report(f"student {Path(path).name}", losses, f"   panoramas (lsq_disparity): {metrics}")
@@ -125,14 +127,12 @@ def main() -> None:
 class StudentAsLabeler:
     """A 360° student's disparity mapped to the cube faces, in the labeler's contract."""
 
-    def __init__(self, student: torch.nn.Module) -> None:
-        self.student = student
+    def __init__(self, predictor: Predictor) -> None:
+        self.predictor = predictor
         self.projection = FaceProjection("cube")
 
-    @torch.no_grad()
     def __call__(self, rgb: torch.Tensor, rotation: torch.Tensor) -> PseudoLabels:
-        pred = self.student(rgb).float()
-        disparity = pred if self.student.output == "disparity" else 1.0 / pred.clamp_min(1e-6)
+        disparity = self.predictor.disparity(rgb)
         faces = student_to_faces(disparity, rotation, self.projection, rgb.shape[-2] // 2)
         keep = torch.ones(rgb.shape[0], dtype=torch.bool)
         return PseudoLabels(faces, torch.isfinite(faces), rotation, keep, self.projection)

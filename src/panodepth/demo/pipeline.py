@@ -80,22 +80,23 @@ def synthesize_domains(cfg: DemoConfig, out: Path, progress: bool = True) -> dic
     students learned from the pseudo labels (the paper's use: unlabeled data of the target
     domain), next to the zero-shot score on C.
     """
+    # key → (domain, count, watermark probability, seed offset: each set its own scenes)
     specs = {
-        "a": (cfg.domain_a, cfg.count_a, 0.0),
-        "b": (cfg.domain_b, cfg.count_b, cfg.watermark_prob_b),
-        "c": (cfg.domain_c, cfg.count_c, 0.0),
+        "a": (cfg.domain_a, cfg.count_a, 0.0, ord("a")),
+        "b": (cfg.domain_b, cfg.count_b, cfg.watermark_prob_b, ord("b")),
+        "c": (cfg.domain_c, cfg.count_c, 0.0, ord("c")),
     }
     if cfg.count_b_test > 0:
-        specs["b_test"] = (cfg.domain_b, cfg.count_b_test, 0.0)
+        specs["b_test"] = (cfg.domain_b, cfg.count_b_test, 0.0, ord("t"))
     roots = {}
-    for key, (domain, count, watermark) in specs.items():
+    for key, (domain, count, watermark, offset) in specs.items():
         root = out / "data" / f"{key}-{domain}-{cfg.height}-s{cfg.seed}-wm{watermark:g}"
         synthesize(
             root,
             domain,
             count,
             height=cfg.height,
-            seed=cfg.seed + (ord(key) if len(key) == 1 else ord("t")),
+            seed=cfg.seed + offset,
             watermark_prob=watermark,
             progress=progress,
         )

@@ -281,8 +281,10 @@ def train_small_unet(
     device: torch.device | str | None = None,
     log: Callable[[str], None] | None = None,
     log_every: int = 50,
+    arch: SmallUNetConfig | None = None,
 ) -> tuple[SmallUNet, list[float]]:
-    """Train ``net`` (a fresh :class:`SmallUNet` seeded by ``config.seed`` if None) on ``pool``.
+    """Train ``net`` (a fresh :class:`SmallUNet` of ``arch``, seeded by ``config.seed``, if
+    None) on ``pool``.
 
     Returns:
         ``(net in eval mode, per-step losses)``.
@@ -292,7 +294,7 @@ def train_small_unet(
     device = torch.device(device or "cpu")
     if net is None:
         torch.manual_seed(config.seed)  # the only global RNG use: parameter initialisation
-        net = SmallUNet()
+        net = SmallUNet(arch)
     net = net.to(device).train()
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     g = torch.Generator().manual_seed(config.seed)
@@ -441,8 +443,7 @@ def train_teacher(
     start = time.perf_counter()
     pool = render_pool(domains, views, config.seed, spec, log)
     render_s = time.perf_counter() - start
-    torch.manual_seed(config.seed)  # parameter initialisation, as train_small_unet does
-    net, losses = train_small_unet(pool, config, SmallUNet(arch), device=device, log=log)
+    net, losses = train_small_unet(pool, config, device=device, log=log, arch=arch)
     train_s = time.perf_counter() - start - render_s
     del pool
 
