@@ -5,8 +5,9 @@ checkout, maps its state dict onto :class:`panodepth.models.egformer.EGFormer`
 (:func:`map_state_dict`) and compares, in float32 and eval mode, component by component where
 the math is the same, then the whole model with the documented departures switched back to
 the original's math by feeding ours the original's own tables (position-bias lookup tables,
-tangent sampling pattern, ``grid_sample`` convention), and finally the difference that each
-departure makes on its own. Weights are the original's initialisation plus seeded noise
+tangent sampling pattern, ``grid_sample`` convention) and, without any patch, with
+``release_math=True`` (panodepth's own computation of those tables, as for the Depth Anywhere
+release's weights), and finally the difference that each departure makes on its own. Weights are the original's initialisation plus seeded noise
 (its init zeroes the PanoFormer offsets and tap logits, which would hide the sampling).
 
     .venv/bin/python benchmarks/egformer_parity.py --original /tmp/egformer_orig
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -36,6 +36,10 @@ from torch import Tensor, nn
 
 import panodepth.models.egformer as ours_mod
 from panodepth.models.egformer import EGBlock, EGFormer, PanoformerBlock
+from panodepth.models.released import convert_state_dict
+
+sys.path.insert(0, str(Path(__file__).parent))
+from release_code import no_cuda, stand_ins
 
 STAGES = {  # original stage → ours (stages with a PanoFormer layer: blocks 0, 1 then the EG block)
     "stage1": "encoder.0",
@@ -48,122 +52,19 @@ STAGES = {  # original stage → ours (stages with a PanoFormer layer: blocks 0,
     "dec_stage7": "decoder.2",
     "dec_stage8": "decoder.3",
 }
-RENAMES = [  # (pattern, replacement) applied in order to the rest of a key
-    (r"^patch_embed\.0\.", "stem."),
-    (r"^patch_embed\.2\.", "stem_norm."),
-    (r"^downsample([1-4])\.", lambda m: f"downsample.{int(m[1]) - 1}."),
-    (r"^upsample([5-8])\.", lambda m: f"upsample.{int(m[1]) - 5}."),
-    (r"^tune([5-8])\.", lambda m: f"tune.{int(m[1]) - 5}."),
-    (r"^output_conv\.([024])\.", lambda m: f"out_conv{int(m[1]) // 2 + 1}."),
-    (r"\.mlp\.fc1\.", ".mlp.0."),
-    (r"\.mlp\.fc2\.", ".mlp.2."),
-    (r"\.mlp\.dwconv\.0\.", ".mlp.dwconv."),
-    (r"\.mlp\.linear2\.0\.", ".mlp.linear2."),
-]
 LEVELS = {"stage1": 1, "stage2": 2, "stage3": 3, "stage4": 4, "bottleneck": 5,
           "dec_stage5": 4, "dec_stage6": 3, "dec_stage7": 2, "dec_stage8": 1}  # fmt: skip
-UNUSED = ("norm.weight", "norm.bias")  # the original's final LayerNorm, never called
-
-
-def map_key(key: str) -> str | None:
-    """Our name of an original ``EGDepthModel`` state-dict key (``None``: no counterpart)."""
-    if key in UNUSED:
-        return None
-    stage = key.split(".", 1)[0]
-    if stage in STAGES:
-        rest = key[len(stage) + 1 :]
-        m = re.match(r"0\.blocks\.([01])\.(.*)", rest)
-        if m and stage in ("stage1", "stage2", "dec_stage7", "dec_stage8"):
-            key = f"{STAGES[stage]}.{m[1]}.{m[2]}"  # the PanoFormer layer's two blocks
-        elif stage in ("stage1", "stage2", "dec_stage7", "dec_stage8"):
-            key = f"{STAGES[stage]}.2.{rest[2:]}"  # slot 1: the vertical EG block
-        else:
-            key = f"{STAGES[stage]}.{rest}"
-    for pattern, repl in RENAMES:
-        key = re.sub(pattern, repl, key)
-    return key
 
 
 def map_state_dict(orig: dict[str, Tensor]) -> dict[str, Tensor]:
-    """The original's weights under our names. PanoFormer offsets are (row, column) pairs
-    there and (u, v) = (column, row) here: the pairs of ``offset_proj`` are swapped."""
-    out = {}
-    for key, value in orig.items():
-        new = map_key(key)
-        if new is None:
-            continue
-        if ".dattn.offset_proj." in new:
-            value = value.view(-1, 2, *value.shape[1:]).flip(1).reshape(value.shape)
-        out[new] = value.clone()
-    return out
+    """The original's weights under our names: the mapping of the Depth Anywhere release's
+    EGFormer (:data:`panodepth.models.released.layouts.EGFORMER`; the release vendors this
+    code), checked to be a bijection onto our state dict. PanoFormer offsets are (row, column)
+    pairs there and (u, v) = (column, row) here: the pairs of ``offset_proj`` are swapped."""
+    return {k: v.clone() for k, v in convert_state_dict(orig, "egformer").state.items()}
 
 
 # ---------------------------------------------------------------- loading the original
-
-
-@contextmanager
-def no_cuda() -> Iterator[None]:
-    """``.cuda()`` returns its receiver (the original moves its tables there, also in forward)."""
-    saved = torch.Tensor.cuda, nn.Module.cuda
-    torch.Tensor.cuda = lambda self, *a, **k: self  # type: ignore[method-assign]
-    nn.Module.cuda = lambda self, *a, **k: self  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        torch.Tensor.cuda, nn.Module.cuda = saved  # type: ignore[method-assign]
-
-
-def _stand_ins() -> None:
-    """Minimal ``timm`` / ``einops`` for the names the original imports, if not installed."""
-    import importlib.util
-
-    def module(name: str, **attrs: object) -> None:
-        mod = types.ModuleType(name)
-        mod.__dict__.update(attrs)
-        sys.modules[name] = mod
-
-    if importlib.util.find_spec("timm") is None:
-
-        class DropPath(nn.Module):
-            def __init__(self, drop_prob: float = 0.0) -> None:
-                super().__init__()
-                self.drop_prob = drop_prob
-
-            def forward(self, x: Tensor) -> Tensor:
-                if not self.training or not self.drop_prob:
-                    return x
-                keep = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1))
-                return x * keep.bernoulli_(1 - self.drop_prob) / (1 - self.drop_prob)
-
-        module("timm")
-        module("timm.data", IMAGENET_DEFAULT_MEAN=(0.485, 0.456, 0.406),
-               IMAGENET_DEFAULT_STD=(0.229, 0.224, 0.225))  # fmt: skip
-        module("timm.models")
-        module("timm.models.helpers", load_pretrained=None)
-        module("timm.models.registry", register_model=lambda f: f)
-        module("timm.models.layers", DropPath=DropPath, to_2tuple=lambda x: (x, x),
-               trunc_normal_=lambda t, std=1.0: nn.init.trunc_normal_(t, std=std))  # fmt: skip
-    if importlib.util.find_spec("einops") is None:
-
-        def rearrange(x: Tensor, pattern: str, **axes: int) -> Tensor:
-            src, dst = (p.replace("(", " ").replace(")", " ").split() for p in pattern.split("->"))
-            if src == ["b", "c", "h", "w"] and dst == ["b", "h", "w", "c"]:
-                return x.flatten(2).transpose(1, 2)  # b c h w -> b (h w) c
-            if src == ["b", "h", "w", "c"] and dst == ["b", "c", "h", "w"]:
-                return x.transpose(1, 2).reshape(x.shape[0], -1, axes["h"], axes["w"])
-            raise NotImplementedError(pattern)
-
-        class Rearrange(nn.Module):
-            def __init__(self, pattern: str, **axes: int) -> None:
-                super().__init__()
-                self.pattern, self.axes = pattern, axes
-
-            def forward(self, x: Tensor) -> Tensor:
-                return rearrange(x, self.pattern, **self.axes)
-
-        module("einops", rearrange=rearrange, repeat=None)
-        module("einops.layers")
-        module("einops.layers.torch", Rearrange=Rearrange)
 
 
 def load_original(root: Path) -> tuple[types.ModuleType, nn.Module]:
@@ -171,7 +72,7 @@ def load_original(root: Path) -> tuple[types.ModuleType, nn.Module]:
     if not (root / "models" / "egformer.py").is_file():
         raise SystemExit(f"{root}: no models/egformer.py (extract the repository's root there)")
     os.environ.setdefault("MPLBACKEND", "Agg")  # its PanoFormer code imports pylab
-    _stand_ins()
+    stand_ins()
     sys.path.insert(0, str(root))
     # ``models`` there is a namespace package, which any module ``models`` on the path (e.g.
     # benchmarks/models.py) would shadow
@@ -410,6 +311,9 @@ def compare_models(orig: nn.Module, ours: EGFormer, orig_mod: types.ModuleType, 
 
     one = x[:1]
     rep.row("full model B=1, the original's math", run(one), ref)
+    release = EGFormer(checkpoint_blocks=False, release_math=True).eval()
+    release.load_state_dict(ours.state_dict())
+    rep.row("full model B=1, release_math=True (no patches)", release.predict(one), ref)
     rep.row("  departure: ERP position bias", run(one, bias=False), ref, False)
     rep.row("  departure: PanoFormer pattern + sampling", run(one, sampling=False), ref, False)
     rep.row("  departure: vertical EaAR residual layout", run(one, residual=False), ref, False)

@@ -111,3 +111,14 @@ class TestStanford2D3DErrors:
         rgb.save(tree / "area_6" / "pano" / "depth" / f"{stem}_depth.png")
         with pytest.raises(DatasetError, match=r"_depth\.png: expected a 16-bit single-channel"):
             Stanford2D3D(tree, areas=[6], height=16)[0]
+
+
+def test_the_shipped_zero_shot_config_reads_area_5(tree):
+    from pathlib import Path
+
+    from panodepth.data.config import dataset_from_config
+
+    config = Path(__file__).parents[2] / "configs" / "eval" / "stanford2d3d_zero_shot.yaml"
+    ds = dataset_from_config(config, root=str(tree))
+    assert isinstance(ds, Stanford2D3D) and ds.height == 512
+    assert [n.split("/")[0] for n in ds.names] == ["area_5a", "area_5b"]

@@ -13,6 +13,7 @@ from panodepth.demo import QUICK
 from panodepth.demo.pipeline import VARIANTS, make_pseudo_labels, synthesize_domains, train_student
 
 
+@pytest.mark.slow
 def test_quick_demo_writes_a_complete_finite_table(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--quick", "--out", str(out), "--no_progress"]) == 0
@@ -53,6 +54,7 @@ def test_simulated_teacher_is_learned_from(tmp_path):
     assert last < 0.8 * first, losses
 
 
+@pytest.mark.slow
 def test_unknown_teacher_is_a_clear_error(tmp_path):
     with pytest.raises(Exception, match="no-such-teacher"):
         main(["demo", "--quick", "--teacher", "no-such-teacher", "--out", str(tmp_path),

@@ -123,6 +123,7 @@ def test_equirect_only_ablation_ignores_the_cube(monkeypatch):
     assert torch.equal(reference, permuted)
 
 
+@pytest.mark.slow
 def test_overfits_one_synthetic_panorama():
     torch.manual_seed(0)
     sample = render_sample("office", 0, height=64)

@@ -158,6 +158,7 @@ def test_tangent_pattern_is_centred_on_the_pixel():
     assert (ref[..., 0] >= 0).all() and (ref[..., 0] < 32).all()  # wrapped in longitude
 
 
+@pytest.mark.slow
 def test_overfits_one_panorama():
     torch.manual_seed(0)
     sample = render_sample("home", 0, height=64)

@@ -105,6 +105,7 @@ def test_circular_padding_and_yaw_roll():
             assert torch.allclose(model(x.roll(shift, -1)), model(x).roll(shift, -1), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_overfits_one_panorama():
     torch.manual_seed(0)
     sample = render_sample("office", 0, height=64)

@@ -95,6 +95,7 @@ def test_circular_padding_removes_the_seam():
     assert fused(torch.rand(1, 3, 64, 128)).shape == (1, 1, 64, 128)
 
 
+@pytest.mark.slow
 def test_overfits_one_panorama():
     torch.manual_seed(0)
     sample = render_sample("home", 0, height=64)

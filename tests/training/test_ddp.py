@@ -11,6 +11,7 @@ from .conftest import write_config
 from .test_fit import ckpt_state, run_fit
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_share_the_data_average_the_loss_and_save_once(domains, tmp_path):
     config = write_config(tmp_path / "tiny.yaml", domains, teacher=None, max_epochs=1)
     probe = tmp_path / "probe"

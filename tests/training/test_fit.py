@@ -73,6 +73,7 @@ def run_fit(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_step_count(domains, teacher_dir, tmp_path):
     config = write_config(tmp_path / "tiny.yaml", domains, teacher=None, max_epochs=3)
     # labeled-only run (no pseudo labels needed): killed hard when epoch 1 starts

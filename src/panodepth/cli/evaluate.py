@@ -12,6 +12,7 @@ code's zero-shot Stanford2D3D protocol), ``lsq`` (least-squares scale and shift 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from jsonargparse import ArgumentParser, Namespace
@@ -21,7 +22,10 @@ PROTOCOLS = {"paper": "paper", "release": "release", "none": "none", "median": "
 
 
 def add_arguments(parser: ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", default=None, help="student file (.safetensors/.ckpt)")
+    parser.add_argument(
+        "--checkpoint", default=None,
+        help="student file (.safetensors/.ckpt), release .pth or released checkpoint name",
+    )  # fmt: skip
     parser.add_argument("--teacher", default=None, help="teacher name, hub id or local folder")
     parser.add_argument("--data", required=True, help="YAML dataset spec or training config")
     parser.add_argument("--protocol", choices=list(PROTOCOLS), default="paper")
@@ -43,10 +47,14 @@ def run(cfg: Namespace) -> int:
 
     dataset = dataset_from_config(cfg.data)
     height = cfg.height or getattr(dataset, "height", None) or 512
-    predictor = build_predictor(
-        checkpoint=cfg.checkpoint, teacher=cfg.teacher, height=height, ensemble=cfg.ensemble,
-        device=cfg.device, batch_size=cfg.batch_size,
-    )  # fmt: skip
+    try:
+        predictor = build_predictor(
+            checkpoint=cfg.checkpoint, teacher=cfg.teacher, height=height, ensemble=cfg.ensemble,
+            device=cfg.device, batch_size=cfg.batch_size,
+        )  # fmt: skip
+    except (ValueError, TypeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     protocol = PROTOCOLS[cfg.protocol]
     report = evaluate_dataset(predictor, dataset, protocol, cfg.max_depth, cfg.batch_size,
                               cfg.num_workers, progress=not cfg.no_progress)  # fmt: skip

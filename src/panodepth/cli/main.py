@@ -12,7 +12,17 @@ from collections.abc import Sequence
 
 from jsonargparse import ArgumentParser
 
-from . import demo, evaluate, lightning, predict, project, pseudo_label, synth, train_teacher
+from . import (
+    convert,
+    demo,
+    evaluate,
+    lightning,
+    predict,
+    project,
+    pseudo_label,
+    synth,
+    train_teacher,
+)
 
 SUBCOMMANDS = {
     "demo": demo,
@@ -22,6 +32,7 @@ SUBCOMMANDS = {
     "predict": predict,
     "eval": evaluate,
     "train-teacher": train_teacher,
+    "convert": convert,
 }
 
 

@@ -1,5 +1,9 @@
 """Predict depth for panoramas with a trained student (--checkpoint) or a teacher (--teacher).
 
+--checkpoint takes a panodepth student file (.safetensors), a training checkpoint (.ckpt),
+or a checkpoint of the Depth Anywhere release: its .pth file or its name (unifuse-mp3d-st3d,
+…, found in $PANODEPTH_HOME/depth-anywhere/, default ~/.cache/panodepth/depth-anywhere/).
+
 INPUTS are image files, folders (searched recursively) or list files (.txt/.lst/.list, one
 image path per line, relative to the list's folder). For each input OUT gets <name>.png
 (16-bit range, depth = value × scale, the scale in the PNG text chunk "panodepth:scale" and
@@ -35,7 +39,10 @@ FORMAT_CHOICES = ("png16", "npy", "exr", "preview")
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="*", help="panorama files, folders or list files")
-    parser.add_argument("--checkpoint", default=None, help="student file (.safetensors/.ckpt)")
+    parser.add_argument(
+        "--checkpoint", default=None,
+        help="student file (.safetensors/.ckpt), release .pth or released checkpoint name",
+    )  # fmt: skip
     parser.add_argument("--teacher", default=None, help="teacher name, hub id or local folder")
     parser.add_argument("--out", default="outputs/predict", help="output folder")
     parser.add_argument(

@@ -262,17 +262,29 @@ class Predictor:
 
     @classmethod
     def from_student(cls, student: nn.Module | str, **kwargs: object) -> Predictor:
-        """A predictor for a student module or a student checkpoint path (``load_student``)."""
+        """A predictor for a student module or a student checkpoint path (``load_student``:
+        student files, Lightning checkpoints, released ``.pth`` files and names). It runs an
+        inference copy of the student (:func:`~panodepth.models.inference.prepare_for_inference`:
+        BatchNorm folded, channels-last weights; the caller's module is left as it is)."""
+        from panodepth.models.inference import prepare_for_inference
+
         name = ""
         if not isinstance(student, nn.Module):
             from panodepth.training import load_student
 
             name = str(student)
-            student = load_student(student)
+            student = prepare_for_inference(load_student(student), copy=False)
+        else:
+            student = prepare_for_inference(student)
         kwargs.setdefault("name", name or type(student).__name__)
         kwargs.setdefault("mode", "student")
         network = StudentDisparity(student)
-        return cls(network, metric=network.metric, **kwargs)  # type: ignore[arg-type]
+        predictor = cls(network, metric=network.metric, **kwargs)  # type: ignore[arg-type]
+        low = getattr(student, "min_height", 32)
+        if predictor.height < low:
+            raise ValueError(f"{predictor.name} runs at a height of at least {low}, got "
+                             f"{predictor.height} (set a larger height)")  # fmt: skip
+        return predictor
 
     @classmethod
     def from_teacher(

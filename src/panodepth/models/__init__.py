@@ -1,7 +1,8 @@
 """The 360° students: one builder per architecture and a registry by name.
 
 Importing this package registers the built-in students (``unifuse``, ``bifusepp``, ...).
-All share the forward contract of :mod:`.base`.
+All share the forward contract of :mod:`.base`. The Depth Anywhere release's trained
+checkpoints load with :func:`load_released` (:mod:`.released`).
 """
 
 from . import (
@@ -10,16 +11,21 @@ from . import (
     hohonet,  # noqa: F401
     unifuse,  # noqa: F401
 )
-from .base import OUTPUTS, Student360, check_panorama_batch
+from .base import HEADS, OUTPUTS, Student360, check_panorama_batch
 from .registry import build_model, get_model_builder, list_models, register_model
+from .released import ReleasedWeights, ReleaseFormatError, load_released
 
 __all__ = [
+    "HEADS",
     "OUTPUTS",
+    "ReleaseFormatError",
+    "ReleasedWeights",
     "Student360",
     "build_model",
     "check_panorama_batch",
     "get_model_builder",
     "list_models",
+    "load_released",
     "register_model",
 ]
 

@@ -3,11 +3,16 @@
 Forward contract (all students, any registry name):
     input  (B, 3, H, W) RGB in [0, 1], equirect with W = 2·H and H % 32 == 0
            (ImageNet normalisation happens inside the model);
-    output (B, 1, H, W), chosen at construction by ``output``:
-      * ``"disparity"``: relative disparity ≥ 0 (softplus head) — for the affine-invariant
-        Depth Anywhere recipe, where only the shape of the map matters;
-      * ``"depth"``: metric depth in metres in (0, max_depth) (max_depth · sigmoid head) — for
-        BerHu training on metric ground truth.
+    output (B, 1, H, W), whose meaning is chosen at construction by ``output``:
+      * ``"disparity"``: relative disparity (unknown scale and shift) — for the affine-
+        invariant Depth Anywhere recipe, where only the shape of the map matters;
+      * ``"depth"``: metric depth in metres — for BerHu training on metric ground truth;
+    and whose last activation by ``head`` (default: the one that suits ``output``):
+      * ``"softplus"`` (the default for ``"disparity"``): ≥ 0;
+      * ``"sigmoid"`` (the default for ``"depth"``): ``max_depth · sigmoid``, in (0, max_depth);
+      * ``"linear"``: the raw map, any sign — the head of the Depth Anywhere release's BiFuse++,
+        HoHoNet and EGFormer (its UniFuse is ``"sigmoid"`` with ``max_depth`` 10, read as
+        relative disparity: ``output="disparity", head="sigmoid"``).
 
 Projection grids used inside a network (e.g. a cube branch) come from
 :mod:`panodepth.geometry` (one cube convention in the whole project) and are never
@@ -22,6 +27,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 OUTPUTS = ("disparity", "depth")
+HEADS = ("softplus", "sigmoid", "linear")
+DEFAULT_HEADS = {"disparity": "softplus", "depth": "sigmoid"}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -33,16 +40,27 @@ class Student360(nn.Module):
     input size); :meth:`forward` wraps it.
     """
 
-    def __init__(self, output: str = "disparity", max_depth: float = 10.0) -> None:
+    def __init__(
+        self, output: str = "disparity", max_depth: float = 10.0, head: str | None = None
+    ) -> None:
         super().__init__()
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         if not max_depth > 0:
             raise ValueError(f"max_depth must be positive, got {max_depth!r}")
+        head = DEFAULT_HEADS[output] if head is None else head
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS} (or None), got {head!r}")
         self.output = output
         self.max_depth = float(max_depth)
+        self.head_kind = head
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), False)
+
+    @property
+    def min_height(self) -> int:
+        """The smallest input height this student runs at (a multiple of 32)."""
+        return 32
 
     def predict(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
         """(B, 3, H, W) ImageNet-normalised images → (B, 1, H, W) raw map."""
@@ -54,9 +72,23 @@ class Student360(nn.Module):
         return self.head(raw)
 
     def head(self, raw: Tensor) -> Tensor:
-        if self.output == "depth":
+        if self.head_kind == "sigmoid":
             return self.max_depth * torch.sigmoid(raw)
-        return F.softplus(raw)
+        if self.head_kind == "softplus":
+            return F.softplus(raw)
+        return raw
+
+
+RELEASE_MIN_HEIGHT = 64  # the release's cube branches need ≥ 2 equirect rows at 1/32
+
+
+def check_release_height(height: int, name: str) -> None:
+    """The release's math of the cube-branch students needs H ≥ 64 (≥ 2 rows at 1/32)."""
+    if height < RELEASE_MIN_HEIGHT:
+        raise ValueError(
+            f"{name} with the release's math (release_math=True) needs H ≥ "
+            f"{RELEASE_MIN_HEIGHT} (its cube stitching needs ≥ 2 rows at 1/32), got H = {height}"
+        )
 
 
 def check_panorama_batch(images: object, multiple: int = 32) -> Tensor:

@@ -45,6 +45,11 @@ Deviations from the release, on purpose:
 * ``fusion=False`` is an equirect-only ablation (not in the release): no cube encoder and no
   fusion modules; each stage's equirect features are the decoder's skips directly.
 
+``release_math=True`` computes as the Depth Anywhere release does, for its released weights
+(which also use ``head="linear"``): the release's ``CETransform`` projections at every size
+(:mod:`panodepth.models.release_math`) and its fusion order ``e2c(c2e(cube) + residual)``;
+H ≥ 64.
+
 Parameters (independent of the resolution): 51.44 M with ``fusion=True`` (release: 52.49 M,
 see above), 29.11 M for the ``fusion=False`` ablation.
 """
@@ -58,8 +63,10 @@ from torch import Tensor, nn
 from panodepth.geometry import cube_to_equirect, equirect_to_cube
 
 from .backbones import resnet, resnet_stages
-from .base import Student360
+from .base import RELEASE_MIN_HEIGHT, Student360, check_release_height
 from .registry import register_model
+from .release_math import gather
+from .release_math.cube import bifuse_cube_table, bifuse_stitch_table
 
 STAGE_CHANNELS = (64, 128, 256, 512)  # ResNet-34 stages 1-4
 
@@ -72,16 +79,32 @@ def _conv_bn_relu(cin: int, cout: int, kernel_size: int) -> nn.Sequential:
     )
 
 
-def cube_to_equirect_features(cube: Tensor, height: int, width: int) -> Tensor:
-    """(B·6, C, S, S) face features (F, R, B, L, U, D per sample) → (B, C, H, W) equirect."""
+def cube_to_equirect_features(
+    cube: Tensor, height: int, width: int, release_math: bool = False
+) -> Tensor:
+    """(B·6, C, S, S) face features (six per sample) → (B, C, H, W) equirect.
+
+    Faces F, R, B, L, U, D of :mod:`panodepth.geometry`, or with ``release_math`` the
+    release's faces and stitching (:func:`~.release_math.cube.bifuse_stitch_table`)."""
     n, c, s, _ = cube.shape
-    return cube_to_equirect(cube.reshape(n // 6, 6, c, s, s), height, width)
+    faces = cube.reshape(n // 6, 6, c, s, s)
+    if release_math:
+        table = bifuse_stitch_table(s, height, width, cube.device)
+        return gather(faces.transpose(1, 2).flatten(2), table)
+    return cube_to_equirect(faces, height, width)
 
 
-def equirect_to_cube_features(equi: Tensor, face_size: int) -> Tensor:
-    """(B, C, H, W) equirect features → (B·6, C, S, S) faces (F, R, B, L, U, D per sample)."""
-    b, c = equi.shape[:2]
-    return equirect_to_cube(equi, face_size).reshape(b * 6, c, face_size, face_size)
+def equirect_to_cube_features(equi: Tensor, face_size: int, release_math: bool = False) -> Tensor:
+    """(B, C, H, W) equirect features → (B·6, C, S, S) faces (six per sample; see
+    :func:`cube_to_equirect_features`; the release's faces have S = H/2)."""
+    b, c, h = equi.shape[:3]
+    if release_math:
+        if face_size != h // 2:
+            raise ValueError(f"the release's cube of an H = {h} map has faces of {h // 2} px")
+        faces = gather(equi.flatten(2), bifuse_cube_table(h, equi.device)).transpose(1, 2)
+    else:
+        faces = equirect_to_cube(equi, face_size)
+    return faces.reshape(b * 6, c, face_size, face_size)
 
 
 class BiProjectionFusion(nn.Module):
@@ -100,8 +123,11 @@ class BiProjectionFusion(nn.Module):
         differ when H is not a multiple of 64: ⌈H/64⌉ face rows against H/32 equirect rows).
     """
 
-    def __init__(self, channels: int, update_streams: bool = True) -> None:
+    def __init__(
+        self, channels: int, update_streams: bool = True, release_math: bool = False
+    ) -> None:
         super().__init__()
+        self.release_math = release_math
         self.to_skip = _conv_bn_relu(2 * channels, channels, 1)
         self.to_equi = self.to_cube = None
         if update_streams:
@@ -110,9 +136,14 @@ class BiProjectionFusion(nn.Module):
 
     def forward(self, equi: Tensor, cube: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         h, w = equi.shape[-2:]
-        x = torch.cat((equi, cube_to_equirect_features(cube, h, w)), 1)
+        stitched = cube_to_equirect_features(cube, h, w, self.release_math)
+        x = torch.cat((equi, stitched), 1)
         if self.to_equi is not None and self.to_cube is not None:
-            cube = cube + equirect_to_cube_features(self.to_cube(x), cube.shape[-1])
+            s = cube.shape[-1]
+            if self.release_math:  # the release: e2c(c2e(cube) + residual)
+                cube = equirect_to_cube_features(stitched + self.to_cube(x), s, True)
+            else:
+                cube = cube + equirect_to_cube_features(self.to_cube(x), s)
             equi = equi + self.to_equi(x)
         return equi, cube, self.to_skip(x)
 
@@ -135,6 +166,8 @@ class BiFusePP(Student360):
         max_depth: depth range of the ``"depth"`` head, metres.
         pretrained: ImageNet weights for both encoders (torchvision's).
         fusion: ``False`` builds the equirect-only ablation (no cube branch, no fusion).
+        head: the last activation if not the one of ``output``; the release's is ``"linear"``.
+        release_math: the release's projections and fusion order (see the module docstring).
 
     Input (B, 3, H, W) RGB in [0, 1], W = 2·H, H % 32 == 0; output (B, 1, H, W).
     """
@@ -145,15 +178,19 @@ class BiFusePP(Student360):
         max_depth: float = 10.0,
         pretrained: bool = False,
         fusion: bool = True,
+        head: str | None = None,
+        release_math: bool = False,
     ) -> None:
-        super().__init__(output=output, max_depth=max_depth)
+        super().__init__(output=output, max_depth=max_depth, head=head)
         self.fusion = bool(fusion)
+        self.release_math = bool(release_math)
         self.equi_stem, self.equi_stages = resnet_stages(resnet(34, pretrained))
         if self.fusion:
             self.cube_stem, self.cube_stages = resnet_stages(resnet(34, pretrained))
             last = len(STAGE_CHANNELS) - 1
             self.fuse = nn.ModuleList(
-                BiProjectionFusion(c, update_streams=i < last) for i, c in enumerate(STAGE_CHANNELS)
+                BiProjectionFusion(c, i < last, self.release_math)
+                for i, c in enumerate(STAGE_CHANNELS)
             )
         c1, c2, c3, c4 = STAGE_CHANNELS
         self.up4 = PixelShuffleUp(c4, c3)  # stride 32 → 16
@@ -171,7 +208,7 @@ class BiFusePP(Student360):
                 equi = stage(equi)
                 skips.append(equi)
             return skips
-        cube = self.cube_stem(equirect_to_cube_features(x, x.shape[-2] // 2))
+        cube = self.cube_stem(equirect_to_cube_features(x, x.shape[-2] // 2, self.release_math))
         skips = []
         for equi_stage, cube_stage, fuse in zip(
             self.equi_stages, self.cube_stages, self.fuse, strict=True
@@ -180,7 +217,13 @@ class BiFusePP(Student360):
             skips.append(skip)
         return skips
 
+    @property
+    def min_height(self) -> int:
+        return RELEASE_MIN_HEIGHT if self.release_math and self.fusion else 32
+
     def predict(self, x: Tensor) -> Tensor:
+        if self.release_math and self.fusion:
+            check_release_height(x.shape[-2], "BiFuse++")
         s1, s2, s3, s4 = self.encode(x)
         y = self.up4(s4)
         y = self.up3(torch.cat((y, s3), 1))
@@ -196,6 +239,8 @@ def bifusepp(
     max_depth: float = 10.0,
     pretrained: bool = False,
     fusion: bool = True,
+    head: str | None = None,
+    release_math: bool = False,
 ) -> BiFusePP:
     """BiFuse++ (Wang et al., TPAMI 2022; https://arxiv.org/abs/2209.02952), supervised variant.
 
@@ -210,5 +255,12 @@ def bifusepp(
         max_depth: depth range of the ``"depth"`` head, metres.
         pretrained: torchvision ImageNet weights for both encoders.
         fusion: ``False`` = equirect-only ablation (no cube branch).
+        head: the last activation (see :class:`~panodepth.models.base.Student360`); the
+            release's is ``"linear"``.
+        release_math: compute as the Depth Anywhere release does (its projections and fusion
+            order; :mod:`panodepth.models.release_math`), for its released weights.
     """
-    return BiFusePP(output=output, max_depth=max_depth, pretrained=pretrained, fusion=fusion)
+    return BiFusePP(
+        output=output, max_depth=max_depth, pretrained=pretrained, fusion=fusion, head=head,
+        release_math=release_math,
+    )  # fmt: skip

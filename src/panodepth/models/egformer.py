@@ -47,6 +47,12 @@ Where this implementation departs from the original code (yuniw18/EGformer,
   the original materialises every attention map of a layer plus a repeated bias table of the
   same size.
 
+``release_math=True`` switches the first three departures above back (the original's ERP bias
+tables, PanoFormer pattern and sampling, vertical residual layout; computed for any size by
+:mod:`panodepth.models.release_math.egformer`) for the Depth Anywhere release's weights, which
+also use ``head="linear"``. Re-weighting stays per sample: the same as the release at batch
+size 1, the batch size of its evaluation (``batch_size_val=1``).
+
 ``benchmarks/egformer_parity.py`` checks all this against the original code: with the original's
 tables, sampling convention and residual layout fed in, the whole model agrees to float32
 precision.
@@ -82,6 +88,7 @@ from .attention import (
 )
 from .base import Student360
 from .registry import register_model
+from .release_math import egformer as release
 
 EMBED_DIM = 32
 ENCODER_HEADS = (1, 2, 4, 8, 16)  # EG blocks at 1/2 … 1/32
@@ -112,13 +119,20 @@ class EGBlock(nn.Module):
     """Pre-norm transformer block with EG stripe attention; tokens (B, H, W, C)."""
 
     def __init__(
-        self, dim: int, heads: int, direction: str, mlp_ratio: float = 4.0, drop_path: float = 0.0
+        self,
+        dim: int,
+        heads: int,
+        direction: str,
+        mlp_ratio: float = 4.0,
+        drop_path: float = 0.0,
+        release_math: bool = False,
     ) -> None:
         super().__init__()
         if dim % heads:
             raise ValueError(f"dim {dim} is not divisible by {heads} heads")
         self.heads = heads
         self.direction = direction
+        self.release_math = release_math
         self.norm1 = nn.LayerNorm(dim)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
@@ -140,10 +154,16 @@ class EGBlock(nn.Module):
         s, n = x.shape[1:3]
         qkv = self.qkv(self.norm1(x)).view(b, s, n, 3, self.heads, c // self.heads)
         q, k, v = qkv.permute(3, 0, 1, 4, 2, 5).unbind(0)  # each (B, S, heads, N, d)
-        scale, table = stripe_chord_tables(h, w, self.direction, x.device, torch.float32)
+        tables = release.stripe_tables if self.release_math else stripe_chord_tables
+        scale, table = tables(h, w, self.direction, x.device, torch.float32)
         out, importance = stripe_attention(q, k, v, scale, table, recompute=recompute)
         out = out.permute(0, 1, 3, 2, 4).reshape(b, s, n, c)
         m = adaptive_reweighting(importance).to(out.dtype)[:, :, None, None]
+        if vertical and self.release_math:
+            # the original scales raster chunk w of the block input (tokens w·H … w·H + H − 1,
+            # part of a row) by column w's 1 − M instead of column w itself
+            x = x.transpose(1, 2).reshape(b, w, h, c) * (1.0 - m)
+            return (out * m).transpose(1, 2) + x.reshape(b, h, w, c)
         out = out * m + x * (1.0 - m)  # EaAR: weak stripes fall back to their input
         return out.transpose(1, 2) if vertical else out
 
@@ -154,11 +174,12 @@ class PanoSelfAttention(nn.Module):
 
     taps = 9
 
-    def __init__(self, dim: int, heads: int) -> None:
+    def __init__(self, dim: int, heads: int, release_math: bool = False) -> None:
         super().__init__()
         if dim % heads:
             raise ValueError(f"dim {dim} is not divisible by {heads} heads")
         self.heads = heads
+        self.release_math = release_math
         self.q_proj = nn.Linear(dim, dim)
         self.k_proj = nn.Linear(dim, dim)  # the sampled values
         self.offset_proj = nn.Linear(dim, 2 * heads * self.taps)
@@ -171,14 +192,16 @@ class PanoSelfAttention(nn.Module):
         query = self.q_proj(x)
         offsets = self.offset_proj(query).view(b, h, w, m, t, 2)
         weights = self.A_proj(query).view(b, h, w, m, t).softmax(-1)
-        ref = tangent_reference_points(h, w, x.device, torch.float32)  # (H, W, 9, 2)
+        points_fn = release.tangent_points if self.release_math else tangent_reference_points
+        ref = points_fn(h, w, x.device, torch.float32)  # (H, W, 9, 2)
         points = ref[:, :, None] + offsets.float()  # (B, H, W, heads, 9, 2)
         # output rows in g groups (more maps for grid_sample's threads), group-major
         g = tap_row_groups(b * m, h, x.device)
         points = points.view(b, g, h // g, w, m, t, 2).permute(1, 0, 4, 2, 3, 5, 6)
         points = points.reshape(g * b * m, h // g, w * t, 2)
         values = self.k_proj(x).view(b, h, w, m, d).permute(0, 3, 4, 1, 2).reshape(b * m, d, h, w)
-        sampled = sample_taps(values, points).view(g, b, m, d, h // g, w, t)
+        sample = release.sample_taps if self.release_math else sample_taps
+        sampled = sample(values, points).view(g, b, m, d, h // g, w, t)
         weights = weights.view(b, g, h // g, w, m, t).permute(1, 0, 4, 2, 3, 5).unsqueeze(3)
         out = (sampled * weights.to(sampled.dtype)).sum(-1)  # (g, B, heads, d, H/g, W)
         out = out.permute(1, 0, 4, 5, 2, 3).reshape(b, h, w, c)  # no permuted copy of the taps
@@ -206,11 +229,16 @@ class PanoformerBlock(nn.Module):
     """Pre-norm PanoFormer block (tangent-pattern attention + LeFF); tokens (B, H, W, C)."""
 
     def __init__(
-        self, dim: int, heads: int, mlp_ratio: float = 4.0, drop_path: float = 0.0
+        self,
+        dim: int,
+        heads: int,
+        mlp_ratio: float = 4.0,
+        drop_path: float = 0.0,
+        release_math: bool = False,
     ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
-        self.dattn = PanoSelfAttention(dim, heads)
+        self.dattn = PanoSelfAttention(dim, heads, release_math)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = LeFF(dim, int(dim * mlp_ratio))
         self.drop_path = DropPath(drop_path)
@@ -251,20 +279,26 @@ class EGFormer(Student360):
         drop_path_rate: float = 0.0,
         mlp_ratio: float = 4.0,
         checkpoint_blocks: bool = True,
+        head: str | None = None,
+        release_math: bool = False,
     ) -> None:
-        super().__init__(output, max_depth)
+        super().__init__(output, max_depth, head)
         self.checkpoint_blocks = bool(checkpoint_blocks)
+        self.release_math = bool(release_math)
         if not 0.0 <= drop_path_rate < 1.0:
             raise ValueError(f"drop_path_rate must be in [0, 1), got {drop_path_rate!r}")
         dims = [EMBED_DIM * 2**i for i in range(5)]  # 32 … 512 at 1/2 … 1/32
         # stochastic depth grows linearly over the 22 blocks (8 PanoFormer, 14 EG), as there
-        rates = iter(torch.linspace(0, drop_path_rate, 22).tolist())
+        rates = iter(torch.linspace(0, drop_path_rate, 22, device="cpu").tolist())
 
         def eg(dim: int, heads: int, direction: str) -> EGBlock:
-            return EGBlock(dim, heads, direction, mlp_ratio, next(rates))
+            return EGBlock(dim, heads, direction, mlp_ratio, next(rates), self.release_math)
 
         def pano(dim: int, heads: int) -> list[nn.Module]:
-            return [PanoformerBlock(dim, heads, mlp_ratio, next(rates)) for _ in range(2)]
+            return [
+                PanoformerBlock(dim, heads, mlp_ratio, next(rates), self.release_math)
+                for _ in range(2)
+            ]
 
         def hv(dim: int, heads: int) -> nn.ModuleList:
             return nn.ModuleList([eg(dim, heads, "horizontal"), eg(dim, heads, "vertical")])
@@ -336,13 +370,14 @@ def _init_weights(m: nn.Module) -> None:
 
 
 @register_model("egformer")
-def egformer(*, output: str = "disparity", max_depth: float = 10.0, **kwargs: float) -> EGFormer:
+def egformer(*, output: str = "disparity", max_depth: float = 10.0, **kwargs: object) -> EGFormer:
     """EGFormer (Yun et al., ICCV 2023), 15.39 M parameters, no backbone, no pretrained weights.
 
     Args:
         output: ``"disparity"`` (softplus head) or ``"depth"`` (``max_depth · sigmoid``).
         max_depth: metres, for ``output="depth"``.
-        **kwargs: ``drop_path_rate`` (default 0; the original trains with 0.1), ``mlp_ratio``,
+        **kwargs: ``head``, ``release_math`` (the release's math, see the module docstring),
+            ``drop_path_rate`` (default 0; the original trains with 0.1), ``mlp_ratio``,
             ``checkpoint_blocks`` (activation checkpointing per block, default on).
     """
     return EGFormer(output=output, max_depth=max_depth, **kwargs)

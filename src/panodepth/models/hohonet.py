@@ -48,6 +48,13 @@ Where this implementation departs from the original code (sunset1995/HoHoNet,
 * The original's ImageNet weights for the backbone are optional (``pretrained``); no CUDA
   calls, no scipy/sklearn imports.
 
+``release_math=True`` computes as the Depth Anywhere release does, for its released weights
+(which also use ``head="linear"``): the input is ImageNet-normalised twice (the release's
+loader normalises, then the network again) and the first max-pool pads with −∞ on all sides
+(the release wraps only convolutions around). Everything else above is the release's
+function at 512×1024; its ``infer`` then keeps rows 80:−80, a converted model predicts all
+rows.
+
 Size: 49,466,433 parameters (ResNet-50 without classifier 23.51 M, EHC with fusion 16.69 M,
 transformer 8.40 M, up-sampling and head 0.87 M), the original's 49.47 M at 512×1024, and the
 same at any input size.
@@ -75,12 +82,16 @@ DCT_COMPONENTS = 64
 INITIAL_DEPTH = 2.5  # metres: the original's bias init (its head outputs depth linearly)
 
 
-def initial_raw(output: str, max_depth: float, depth: float = INITIAL_DEPTH) -> float:
-    """The raw value for which the base-class head outputs ``depth`` metres (or 1/depth)."""
-    if output == "depth":
-        share = min(depth / max_depth, 0.5)
+def initial_raw(output: str, head: str, max_depth: float, depth: float = INITIAL_DEPTH) -> float:
+    """The raw value for which the base-class ``head`` outputs ``depth`` metres (``output``
+    ``"depth"``) or the disparity 1/depth (``"disparity"``)."""
+    target = depth if output == "depth" else 1 / depth
+    if head == "sigmoid":
+        share = min(target / max_depth, 0.5)
         return math.log(share / (1 - share))
-    return math.log(math.expm1(1 / depth))  # softplus⁻¹
+    if head == "softplus":
+        return math.log(math.expm1(target))  # softplus⁻¹
+    return target
 
 
 def upsample_width(x: Tensor, scale: int) -> Tensor:
@@ -187,6 +198,9 @@ class HoHoNet(Student360):
             (the original does); without it the model is exactly equivariant to yaw rolls
             by multiples of 32 px. Does not change the weights.
         n_components: DCT coefficients per column (the original: 64).
+        head: the last activation if not the one of ``output``; the release's is ``"linear"``
+            (the bias then starts at 2.5 m, or 1/2.5 for disparity, as the original's).
+        release_math: the release's double normalisation and max-pool padding.
 
     Input (B, 3, H, W) RGB in [0, 1] with W = 2·H, H % 32 == 0; output (B, 1, H, W).
 
@@ -204,12 +218,15 @@ class HoHoNet(Student360):
         pretrained: bool = False,
         position_encoding: bool = True,
         n_components: int = DCT_COMPONENTS,
+        head: str | None = None,
+        release_math: bool = False,
     ) -> None:
-        super().__init__(output=output, max_depth=max_depth)
+        super().__init__(output=output, max_depth=max_depth, head=head)
         if n_components < 1:
             raise ValueError(f"n_components must be positive, got {n_components}")
         self.position_encoding = bool(position_encoding)
         self.n_components = int(n_components)
+        self.release_math = bool(release_math)
 
         self.stem, self.stages = resnet_stages(resnet(50, pretrained))
         self.compress = nn.ModuleList(
@@ -239,13 +256,21 @@ class HoHoNet(Student360):
             nn.Conv1d(EMBED_CHANNELS, self.n_components, 1, bias=False),
         )
         nn.init.normal_(self.coefficients[-1].weight, std=0.1 / math.sqrt(EMBED_CHANNELS / 2))
-        self.bias = nn.Parameter(torch.full((1,), initial_raw(self.output, self.max_depth)))
+        start = initial_raw(self.output, self.head_kind, self.max_depth)
+        self.bias = nn.Parameter(torch.full((1,), start))
 
         use_circular_padding(self.stem)
         use_circular_padding(self.stages)
         use_circular_padding(self.compress)
+        if self.release_math:  # the release wraps its convolutions only, not the max-pool
+            self.stages[0][0] = self.stem_pool()
         # size-dependent tables, never in the state dict: (kind, size, device, dtype) → tensor
         self._tables: dict[tuple, Tensor] = {}
+
+    @staticmethod
+    def stem_pool() -> nn.MaxPool2d:
+        """ResNet's 3×3, stride-2 max-pool with its usual (−∞) padding on all sides."""
+        return nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
 
     def _table(self, kind: str, size: int, ref: Tensor) -> Tensor:
         key = (kind, size, ref.device, ref.dtype)
@@ -271,6 +296,8 @@ class HoHoNet(Student360):
 
     def predict(self, x: Tensor) -> Tensor:
         height = x.shape[-2]
+        if self.release_math:  # normalised by the release's loader, then again inside
+            x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
         feat = self.horizontal_features(x)  # (B, 1024, W/4)
         if self.position_encoding:
             feat = feat + self._table("pe", feat.shape[-1], feat)
@@ -288,13 +315,14 @@ def hohonet(
     output: str = "disparity",
     max_depth: float = 10.0,
     pretrained: bool = False,
-    **kwargs: bool | int,
+    **kwargs: object,
 ) -> HoHoNet:
     """HoHoNet with a ResNet-50, EHC, one transformer layer and a 64-term DCT per column
     (49.47 M parameters).
 
     Paper: https://arxiv.org/abs/2011.11498. Departures from the original code are listed in
     :mod:`panodepth.models.hohonet` (output head, any resolution, longitude-scaled positional
-    encoding). ``kwargs``: ``position_encoding``, ``n_components`` of :class:`HoHoNet`.
+    encoding). ``kwargs``: ``position_encoding``, ``n_components``, ``head``,
+    ``release_math`` of :class:`HoHoNet`.
     """
     return HoHoNet(output=output, max_depth=max_depth, pretrained=pretrained, **kwargs)

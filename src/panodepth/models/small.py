@@ -59,6 +59,8 @@ class PanoUNet(Student360):
     Args:
         output: ``"disparity"`` (softplus head) or ``"depth"`` (``max_depth · sigmoid``).
         max_depth: upper bound of the depth head, metres.
+        head: the last activation, if not the one of ``output`` (see
+            :class:`~panodepth.models.base.Student360`).
         width: channels at 1/2 resolution (even); the full-resolution level has ``width/2``
             (most of the compute happens there), the coarser ones ``width ·``
             :data:`MULTIPLIERS`.
@@ -72,9 +74,14 @@ class PanoUNet(Student360):
     """
 
     def __init__(
-        self, *, output: str = "disparity", max_depth: float = 10.0, width: int = 16
+        self,
+        *,
+        output: str = "disparity",
+        max_depth: float = 10.0,
+        width: int = 16,
+        head: str | None = None,
     ) -> None:
-        super().__init__(output=output, max_depth=max_depth)
+        super().__init__(output=output, max_depth=max_depth, head=head)
         if isinstance(width, bool) or not isinstance(width, int) or width < 2 or width % 2:
             raise ValueError(f"width must be a positive even integer, got {width!r}")
         self.width = width
@@ -98,9 +105,12 @@ class PanoUNet(Student360):
 
 
 @register_model("pano-unet")
-def pano_unet(*, output: str = "disparity", max_depth: float = 10.0, width: int = 16) -> PanoUNet:
+def pano_unet(
+    *, output: str = "disparity", max_depth: float = 10.0, width: int = 16, head: str | None = None
+) -> PanoUNet:
     """A small 360° U-Net for CPU demos (492,193 parameters at ``width=16``).
 
     Not from a paper: see :mod:`panodepth.models.small` for the architecture and why it exists.
+    ``head``: the last activation (:class:`~panodepth.models.base.Student360`).
     """
-    return PanoUNet(output=output, max_depth=max_depth, width=width)
+    return PanoUNet(output=output, max_depth=max_depth, width=width, head=head)

@@ -36,6 +36,11 @@ Fusion, ``networks/unifuse.py``):
 * ``fusion=False`` builds the original's equirect-only baseline (``networks/equi.py``): no
   cube encoder and no CEE blocks; the skips are the raw equirect features.
 
+``release_math=True`` switches the projections back to the Depth Anywhere release's (its input
+cube as its data loader samples it, its ``Cube2Equirec`` stitching;
+:mod:`panodepth.models.release_math`) for its released weights, which also use
+``head="sigmoid"`` (``10 · sigmoid``) read as relative disparity; needs H ≥ 64.
+
 Size: 30,263,281 parameters with fusion (ResNet-18 classifier heads dropped), 14,327,217
 without; the count does not depend on the input resolution (nothing is sized by it).
 """
@@ -49,9 +54,11 @@ from torch import Tensor, nn
 from panodepth.geometry import cube_to_equirect, equirect_to_cube
 
 from .backbones import resnet, resnet_stages
-from .base import Student360
+from .base import RELEASE_MIN_HEIGHT, Student360, check_release_height
 from .layers import conv3x3, use_circular_padding
 from .registry import register_model
+from .release_math import gather
+from .release_math.cube import py360_cube_table, unifuse_stitch_table
 
 ENCODER_CHANNELS = (64, 64, 128, 256, 512)  # ResNet-18: stem (1/2), stages 1/4 … 1/32
 DECODER_CHANNELS = (16, 32, 64, 128, 256)  # decoder width at 1/1 … 1/16
@@ -116,6 +123,10 @@ class UniFuse(Student360):
         circular_padding: wrap the equirect branch's padding around in longitude (the
             original uses zeros).
         squeeze_excite: the SE block inside CEE (the original's default, ``se_in_fusion``).
+        head: the last activation if not the one of ``output`` (see
+            :class:`~panodepth.models.base.Student360`).
+        release_math: compute the cube projections as the Depth Anywhere release does (for
+            its released weights; :mod:`panodepth.models.release_math`).
 
     Input (B, 3, H, W) RGB in [0, 1] with W = 2·H, H % 32 == 0; output (B, 1, H, W).
 
@@ -134,10 +145,13 @@ class UniFuse(Student360):
         fusion: bool = True,
         circular_padding: bool = False,
         squeeze_excite: bool = True,
+        head: str | None = None,
+        release_math: bool = False,
     ) -> None:
-        super().__init__(output=output, max_depth=max_depth)
+        super().__init__(output=output, max_depth=max_depth, head=head)
         self.fusion = bool(fusion)
         self.circular_padding = bool(circular_padding)
+        self.release_math = bool(release_math)
         enc, dec = ENCODER_CHANNELS, DECODER_CHANNELS
 
         self.equi_stem, self.equi_stages = resnet_stages(resnet(18, pretrained))
@@ -162,7 +176,18 @@ class UniFuse(Student360):
 
     def to_cube(self, x: Tensor) -> Tensor:
         """(B, C, H, W) equirect → (B, 6, C, H/2, H/2) cube faces F, R, B, L, U, D."""
-        return equirect_to_cube(x, x.shape[-2] // 2)
+        h, w = x.shape[-2:]
+        if self.release_math:
+            faces = gather(x.flatten(2), py360_cube_table(h, w, h // 2, x.device))
+            return faces.transpose(1, 2)
+        return equirect_to_cube(x, h // 2)
+
+    def stitch(self, faces: Tensor, height: int) -> Tensor:
+        """(B, 6, C, s, s) face features → (B, C, height, 2·height) equirect."""
+        if self.release_math:
+            table = unifuse_stitch_table(faces.shape[-1], height, 2 * height, faces.device)
+            return gather(faces.transpose(1, 2).flatten(2), table)
+        return cube_to_equirect(faces, height, 2 * height)
 
     def encode_equirect(self, x: Tensor) -> list[Tensor]:
         """Equirect features at 1/2, 1/4, 1/8, 1/16, 1/32 (channels :data:`ENCODER_CHANNELS`)."""
@@ -175,11 +200,16 @@ class UniFuse(Student360):
         h = 2 * s  # face size S = H/2
         out = []
         for k, f in enumerate(feats):
-            height = h >> (k + 1)
-            out.append(cube_to_equirect(f.unflatten(0, (b, 6)), height, 2 * height))
+            out.append(self.stitch(f.unflatten(0, (b, 6)), h >> (k + 1)))
         return out
 
+    @property
+    def min_height(self) -> int:
+        return RELEASE_MIN_HEIGHT if self.release_math and self.fusion else 32
+
     def predict(self, x: Tensor) -> Tensor:
+        if self.release_math and self.fusion:
+            check_release_height(x.shape[-2], "UniFuse")
         skips = self.encode_equirect(x)
         if self.fusion:
             cube = self.encode_cube(self.to_cube(x))
@@ -205,13 +235,13 @@ def unifuse(
     output: str = "disparity",
     max_depth: float = 10.0,
     pretrained: bool = False,
-    **kwargs: bool,
+    **kwargs: object,
 ) -> UniFuse:
     """UniFuse with two ResNet-18 encoders and CEE fusion at five scales (30.26 M parameters).
 
     Paper: https://arxiv.org/abs/2102.03550. Departures from the original code are listed in
     :mod:`panodepth.models.unifuse` (output head, in-model cube projection, optional
     longitude-circular padding). ``kwargs``: ``fusion``, ``circular_padding``,
-    ``squeeze_excite`` of :class:`UniFuse`.
+    ``squeeze_excite``, ``head``, ``release_math`` of :class:`UniFuse`.
     """
     return UniFuse(output=output, max_depth=max_depth, pretrained=pretrained, **kwargs)

@@ -2,10 +2,10 @@
 
 :mod:`.module` (:class:`DepthAnywhere`, the recipe), :mod:`.datamodule`
 (:class:`PanoramaDataModule`, GT:pseudo mixing and eval sets), :mod:`.checkpoint` (students
-by registry name: safetensors files and Lightning checkpoints).
+by registry name: safetensors files, Lightning checkpoints, released ``.pth`` files).
 """
 
-from .checkpoint import load_student, load_student_weights, save_student
+from .checkpoint import load_student, load_student_weights, read_student_metadata, save_student
 from .datamodule import PanoramaDataModule
 from .module import DepthAnywhere
 
@@ -14,5 +14,6 @@ __all__ = [
     "PanoramaDataModule",
     "load_student",
     "load_student_weights",
+    "read_student_metadata",
     "save_student",
 ]

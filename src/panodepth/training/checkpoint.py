@@ -1,12 +1,18 @@
-"""Saving and loading students: safetensors student files and Lightning checkpoints.
+"""Saving and loading students: safetensors student files, Lightning checkpoints and the
+Depth Anywhere release's checkpoints.
 
 A student file (``.safetensors``) holds the model's state dict (weights only: projection
 grids are not state) and, in its metadata, the registry name and the JSON options it was
-built with, so :func:`load_student` can rebuild it without the caller knowing them.
+built with, so :func:`load_student` can rebuild it without the caller knowing them; further
+metadata (e.g. where a converted release checkpoint came from) is free-form text,
+:func:`read_student_metadata`.
 
 A Lightning checkpoint (``.ckpt``) of :class:`~panodepth.training.DepthAnywhere` holds the
 student under the ``student.`` prefix of its state dict and the builder arguments in its
 hyper-parameters; it is read with ``torch.load(weights_only=True)`` (no arbitrary pickles).
+
+A released checkpoint (a ``.pth`` file of the Depth Anywhere release, or its name such as
+``"unifuse-mp3d-st3d"``) is converted in memory by :mod:`panodepth.models.released`.
 
 Loading is strict: missing or unexpected keys raise a :class:`ValueError` naming the file.
 """
@@ -24,39 +30,67 @@ from safetensors.torch import save
 
 from panodepth.data.imageio import atomic_save
 from panodepth.models import Student360, build_model
+from panodepth.models.released import (
+    convert_state_dict,
+    read_release_file,
+    released_names,
+    resolve_released,
+)
 
 FORMAT = "panodepth-student/1"
 STUDENT_PREFIX = "student."
 
 
-def save_student(model: Student360, path: str | os.PathLike) -> Path:
-    """Write ``model`` (built by :func:`build_model`) to ``path`` atomically."""
+def save_student(
+    model: Student360, path: str | os.PathLike, metadata: dict[str, str] | None = None
+) -> Path:
+    """Write ``model`` (built by :func:`build_model`) to ``path`` atomically, with extra text
+    ``metadata`` (keys other than ``format``, ``name`` and ``options``)."""
     name = getattr(model, "model_name", None)
     if name is None:
         raise ValueError("save_student needs a model made by build_model (it records the name)")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    meta = {"format": FORMAT, "name": name, "options": json.dumps(model.model_options)}
+    meta = {str(k): str(v) for k, v in (metadata or {}).items()}
+    meta.update(format=FORMAT, name=name, options=json.dumps(model.model_options))
     blob = save(state, metadata=meta)
     atomic_save(Path(path), lambda f: f.write(blob))
     return Path(path)
 
 
 def read_student_file(path: str | os.PathLike) -> tuple[str, dict[str, Any], dict]:
-    """``(registry name, builder options, state dict)`` of a student file or Lightning ckpt."""
+    """``(registry name, builder options, state dict)`` of a student file, a Lightning ckpt,
+    or a released checkpoint (``.pth`` file or name, converted in memory)."""
+    if os.fspath(path).lower() in released_names() or Path(path).suffix.lower() == ".pth":
+        file = resolve_released(path)
+        conv = convert_state_dict(read_release_file(file), source=str(file))
+        return conv.arch, conv.options, conv.state
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: checkpoint not found")
     if path.suffix == ".ckpt":
         return _read_lightning(path)
+    meta, state = _read_safetensors(path)
+    return meta["name"], json.loads(meta["options"]), state
+
+
+def read_student_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The metadata of a student file: ``format``, ``name``, ``options`` (JSON) and any extra
+    entries written by :func:`save_student` (e.g. ``panodepth convert``'s provenance)."""
+    return _read_safetensors(Path(path), tensors=False)[0]
+
+
+def _read_safetensors(path: Path, tensors: bool = True) -> tuple[dict[str, str], dict]:
+    if not path.is_file():
+        raise ValueError(f"{path}: checkpoint not found")
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-            state = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+            state = {key: f.get_tensor(key) for key in f.keys()} if tensors else {}  # noqa: SIM118
     except (OSError, SafetensorError) as err:
         raise ValueError(f"{path}: not a readable student checkpoint ({err})") from None
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: not a panodepth student file (format {meta.get('format')!r})")
-    return meta["name"], json.loads(meta["options"]), state
+    return meta, state
 
 
 def _read_lightning(path: Path) -> tuple[str, dict[str, Any], dict]:
