@@ -7,8 +7,9 @@ the math is the same, then the whole model with the documented departures switch
 the original's math by feeding ours the original's own tables (position-bias lookup tables,
 tangent sampling pattern, ``grid_sample`` convention) and, without any patch, with
 ``release_math=True`` (panodepth's own computation of those tables, as for the Depth Anywhere
-release's weights), and finally the difference that each departure makes on its own. Weights are the original's initialisation plus seeded noise
-(its init zeroes the PanoFormer offsets and tap logits, which would hide the sampling).
+release's weights), and finally the difference that each departure makes on its own.
+Weights are the original's initialisation plus seeded noise (its init zeroes the PanoFormer
+offsets and tap logits, which would hide the sampling).
 
     .venv/bin/python benchmarks/egformer_parity.py --original /tmp/egformer_orig
 
