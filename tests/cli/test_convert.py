@@ -170,3 +170,14 @@ def test_predict_and_eval_take_a_release_file(tmp_path, release_file, capsys, on
     assert main(["predict", str(src), "--checkpoint", str(bad), "--out", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err
     assert err.count("bad.pth: not a readable PyTorch file") == 2 and "Traceback" not in err
+
+
+def test_fine_tuning_starts_from_released_weights(release_file, one_thread):
+    """`--model.init_weights` takes a release file too (DepthAnywhere → load_student_weights)."""
+    from panodepth.training import DepthAnywhere
+
+    module = DepthAnywhere(student="egformer", init_weights=str(release_file),
+                           student_options={"head": "linear", "release_math": True})  # fmt: skip
+    direct = load_released(release_file)
+    for key, value in direct.state_dict().items():
+        assert torch.equal(module.student.state_dict()[key], value)
