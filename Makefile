@@ -12,11 +12,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
 	touch $@
 
-.PHONY: install test lint demo demo-project bench
+.PHONY: install test test-fast lint demo demo-project bench
 install: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+# the inner loop: everything but the tests marked slow (overfits, Lightning fits, DDP, demo)
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not slow"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks

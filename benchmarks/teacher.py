@@ -23,7 +23,7 @@ import time
 import torch
 
 from panodepth.teachers import SHIPPED_WEIGHTS, SmallTeacher, SmallUNet, read_metadata
-from panodepth.teachers.training import EVAL_SEED_OFFSET, ViewSpec, evaluate_on_pool, render_views
+from panodepth.training.teacher import EVAL_SEED_OFFSET, ViewSpec, evaluate_on_pool, render_views
 
 
 class Constant(torch.nn.Module):

@@ -11,7 +11,7 @@ from PIL import Image
 from plyfile import PlyData
 
 from panodepth.cli.main import main
-from panodepth.inference.outputs import read_depth_png16, read_exr
+from panodepth.io import read_depth_png, read_exr
 from tests.inference.conftest import save_pano, student_ckpt, teacher_dir  # noqa: F401
 
 ALL = ["--formats", "png16", "npy", "exr", "preview", "--ply", "--glb"]
@@ -27,7 +27,8 @@ def test_all_outputs_are_written_and_read_back(tmp_path, student_ckpt):  # noqa:
     assert sidecar["source"] == str(src) and sidecar["model"] == str(student_ckpt)
     assert sidecar["height"] == 40 and sidecar["width"] == 80  # native size by default
     assert "x right, y down, z forward" in sidecar["frame"]
-    png, meta = read_depth_png16(out / "room.png")
+    png_file = read_depth_png(out / "room.png")  # the scale from its panodepth:scale chunk
+    png, meta = png_file.depth(), png_file.meta
     assert meta["scale"] == sidecar["scale"]
     npy = np.load(out / "room.npy")
     assert npy.shape == (40, 80) and npy.dtype == np.float32
@@ -61,7 +62,9 @@ def test_files_folders_lists_and_bad_inputs(tmp_path, student_ckpt, capsys):  # 
     assert code == 1
     assert "broken.jpg: cannot be read as an image" in err and "wide.png: 60×20" in err
     assert "near.png: 65×32 is not exactly 2:1" in err
-    for name in ("a", "nested/b", "c", "near"):
+    # names are relative to the folder or list file an input came from (list.txt is in
+    # tmp_path, so its absolute entry tmp_path/elsewhere/c.jpg is "elsewhere/c")
+    for name in ("a", "nested/b", "elsewhere/c", "near"):
         assert (out / f"{name}.json").is_file() and (out / f"{name}.png").is_file(), name
     assert not (out / "broken.json").exists() and not (out / "wide.json").exists()
 
@@ -107,3 +110,27 @@ def test_usage_errors(tmp_path, student_ckpt):  # noqa: F811
     code = main(["predict", str(src), "--checkpoint", str(student_ckpt), "--height", "16",
                  "--out", str(tmp_path)])  # fmt: skip
     assert code == 2
+
+
+def test_inputs_in_sub_folders_keep_their_folders(tmp_path, student_ckpt, capsys):  # noqa: F811
+    panos = tmp_path / "panos"
+    for rel in ("a.png", "sub/b.png", "sub2/b.png"):  # two b.png: they must not collide
+        save_pano(panos / rel)
+    out = tmp_path / "out"
+    args = ["predict", str(panos), "--checkpoint", str(student_ckpt), "--out", str(out),
+            "--height", "32", "--formats", "png16", "npy"]  # fmt: skip
+    assert main(args) == 0
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
+    assert written == ["a.json", "sub/b.json", "sub2/b.json"]
+    sidecar = json.loads((out / "sub2" / "b.json").read_text())
+    assert sidecar["name"] == "sub2/b" and sidecar["source"] == str(panos / "sub2" / "b.png")
+    assert sidecar["files"] == ["b.npy", "b.png"]
+    capsys.readouterr()
+    assert main(args) == 0  # a re-run finds the nested outputs
+    assert capsys.readouterr().out.count("done already, skipped") == 3
+    code = main(["predict", str(panos / "sub" / "b.png"), str(panos / "sub2" / "b.png"),
+                 "--checkpoint", str(student_ckpt), "--out", str(tmp_path / "o2")])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "named 'b'" in err and "sub/b.png" in err and "sub2/b.png" in err
+    assert not (tmp_path / "o2").exists()

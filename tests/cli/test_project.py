@@ -78,3 +78,24 @@ def test_rerun_skips_finished_inputs(tmp_path, capsys):
 
 def test_no_inputs_is_a_usage_error(tmp_path):
     assert main(["project", "--out", str(tmp_path)]) == 2
+
+
+def test_folders_and_lists_are_collected_like_predict(tmp_path, capsys):
+    panos = tmp_path / "panos"
+    for i, rel in enumerate(("a.png", "sub/b.png", "sub2/b.png")):
+        (panos / rel).parent.mkdir(parents=True, exist_ok=True)
+        _pano(panos / rel, seed=i)
+    (tmp_path / "list.txt").write_text("panos/sub/b.png\n")
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--height", "32", "--tangent_level", "-1"]
+    assert main(["project", str(panos), str(tmp_path / "list.txt"), *args]) == 0
+    done = sorted(p.parent.relative_to(out).as_posix() for p in out.rglob("summary.json"))
+    assert done == ["a", "panos/sub/b", "sub/b", "sub2/b"]
+    summary = json.loads((out / "sub2" / "b" / "summary.json").read_text())
+    assert summary["source"] == str(panos / "sub2" / "b.png")
+    capsys.readouterr()
+    both = [str(panos / "sub" / "b.png"), str(panos / "sub2" / "b.png")]
+    assert main(["project", *both, *args]) == 2
+    assert "named 'b'" in capsys.readouterr().err
+    (tmp_path / "pattern.png").write_bytes(b"")
+    assert main(["project", str(tmp_path / "pattern.png"), "--pattern", *args]) == 2

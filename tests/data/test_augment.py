@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torchvision.transforms.v2.functional as TF
 
 from panodepth.data.augment import (
     Augment,
     AugmentParams,
     apply_params,
     apply_roll_flip,
+    color_jitter,
     undo_roll_flip,
 )
 
@@ -125,3 +127,23 @@ class TestAugment:
     def test_bad_options(self, kwargs):
         with pytest.raises(ValueError, match="Augment"):
             Augment(**kwargs)
+
+
+class TestColorJitter:
+    def test_ops_in_the_given_order(self):
+        rgb = torch.rand(3, 8, 8, generator=_gen(1))
+        factors = (1.1, 0.9, 1.2, 0.05)
+        bright = TF.adjust_brightness(rgb, 1.1)
+        expected = TF.adjust_hue(TF.adjust_contrast(TF.adjust_saturation(bright, 1.2), 0.9), 0.05)
+        torch.testing.assert_close(color_jitter(rgb, factors, (0, 2, 1, 3)), expected)
+        assert color_jitter(rgb, None) is rgb
+
+    def test_ops_left_out_of_the_order_are_skipped(self):
+        rgb = torch.rand(2, 3, 8, 8, generator=_gen(2))
+        factors = (1.1, 0.9, 1.2, 0.2)
+        expected = TF.adjust_contrast(TF.adjust_brightness(rgb, 1.1), 0.9)
+        expected = TF.adjust_saturation(expected, 1.2)
+        three = color_jitter(rgb, factors, (0, 1, 2))
+        torch.testing.assert_close(three, expected)
+        assert not torch.allclose(three, color_jitter(rgb, factors))  # the hue op did change it
+        assert torch.equal(color_jitter(rgb, factors, ()), rgb)

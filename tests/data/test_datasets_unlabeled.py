@@ -44,6 +44,17 @@ class TestUnlabeledPanoramas:
         assert set(s) == {"rgb", "rgb_teacher", "roll", "flip", "name"}
         assert s["rgb"].shape == (3, 16, 32) and s["name"] == "trip/b"
 
+    def test_names_are_those_of_collect_inputs(self, folder):
+        from panodepth.io import collect_inputs
+
+        _rgb(folder / ".thumbs" / "a.png")  # hidden folders and files are skipped
+        _rgb(folder / ".a.png")
+        ds = UnlabeledPanoramas(folder, height=16)
+        assert [(i.name, i.path) for i in collect_inputs(folder)] == list(
+            zip(ds.names, ds.paths, strict=True)
+        )
+        assert ds.names == ["a", "trip/b"]
+
     def test_single_image_and_list_file(self, folder, tmp_path):
         assert UnlabeledPanoramas(folder / "a.jpg", height=16).names == ["a"]
         lst = folder / "unlabeled.txt"
@@ -94,6 +105,17 @@ class TestUnlabeledErrors:
         (folder / "l.txt").write_text("a.jpg\nb.gif\n")
         with pytest.raises(DatasetError, match=r"l\.txt:2: 'b\.gif' is not an image"):
             UnlabeledPanoramas(folder / "l.txt", height=16)
+
+    def test_not_an_image_or_a_list_file(self, folder):
+        # one list-file rule (panodepth.io): .txt, .lst, .list; other files are not lists
+        (folder / "l.csv").write_text("a.jpg\n")
+        with pytest.raises(DatasetError, match=r"l\.csv: not an image .* or a list file"):
+            UnlabeledPanoramas(folder / "l.csv", height=16)
+
+    def test_two_images_with_one_name(self, folder):
+        _rgb(folder / "trip" / "b.jpg")
+        with pytest.raises(DatasetError, match=r"named 'trip/b': .*b\.jpg and .*b\.png"):
+            UnlabeledPanoramas(folder, height=16)
 
     def test_unreadable_image_when_read(self, folder):
         (folder / "a.jpg").write_bytes(b"\xff\xd8 broken jpeg")

@@ -1,4 +1,4 @@
-"""Tests for panodepth.data.imageio: reading panoramas, 2:1 checks, atomic PNG writes."""
+"""Tests for panodepth.io.images and .atomic: reading panoramas, 2:1 checks, atomic PNG writes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from panodepth.data.imageio import PanoramaError, load_panorama, read_rgb, write_png
+from panodepth.io import PanoramaError, load_panorama, read_rgb, write_png
 
 
 def _save(path, arr):
@@ -84,7 +84,7 @@ class TestWritePng:
 
 
 def test_atomic_save_gives_readable_permissions(tmp_path):
-    from panodepth.data.imageio import atomic_save
+    from panodepth.io import atomic_save
 
     atomic_save(tmp_path / "x.bin", lambda f: f.write(b"1"))
     assert (tmp_path / "x.bin").stat().st_mode & 0o777 == 0o644

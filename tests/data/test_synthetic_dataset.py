@@ -10,7 +10,6 @@ import torch
 from PIL import Image
 
 from panodepth.cli.main import main
-from panodepth.data.imageio import read_depth_png, read_rgb
 from panodepth.data.synthetic import (
     DEPTH_SCALE,
     DOMAINS,
@@ -18,6 +17,7 @@ from panodepth.data.synthetic import (
     sample_scene,
     synthesize,
 )
+from panodepth.io import read_depth_png, read_rgb
 
 
 class TestDomains:
@@ -102,8 +102,8 @@ class TestSynthesize:
         raw = np.asarray(Image.open(out / "depth" / "00001.png"))
         assert raw.dtype == np.uint16 and raw.shape == (16, 32)
         sample = render_sample("office", 1, seed=5, height=16)
-        depth = read_depth_png(out / "depth" / "00001.png", DEPTH_SCALE)
-        assert (depth - sample.depth).abs().max() <= DEPTH_SCALE / 2 + 1e-6
+        depth = torch.from_numpy(read_depth_png(out / "depth" / "00001.png", DEPTH_SCALE).depth())
+        assert (depth[None] - sample.depth).abs().max() <= DEPTH_SCALE / 2 + 1e-6
         rgb = read_rgb(out / "rgb" / "00001.png")
         assert (rgb - sample.rgb).abs().max() <= 0.5 / 255 + 1e-6
         mask = np.asarray(Image.open(out / "mask" / "00001.png"))

@@ -19,7 +19,7 @@ from panodepth.data.synthetic import (
     render_equirect,
     render_perspective,
 )
-from panodepth.geometry import equirect_rays, equirect_to_cube, range_to_planar
+from panodepth.geometry import equirect_rays, equirect_to_cube, range_to_planar, rotation_matrix
 
 PLAIN = TextureParams("plaster", (0.7, 0.7, 0.7), (0.5, 0.5, 0.5), 1.0, 0.0, 0.2, 0)
 
@@ -155,6 +155,24 @@ class TestPerspective:
         yaw90 = torch.tensor([[0.0, 0, 1], [0, 1, 0], [-1, 0, 0]])  # forward → +x
         r = render_perspective(box_room(camera=(3.0, -1.5, 2.0)), 60.0, 8, rotation=yaw90)
         assert torch.allclose(r.depth, torch.full_like(r.depth, 1.0), atol=1e-5)
+
+    def test_a_batch_of_rotations_is_the_views_one_by_one(self):
+        scene = box_room(camera=(1.7, -1.2, 2.2))
+        yaw, pitch, roll = torch.tensor([[0.0, 1.2, -2.5], [0.0, 0.6, -1.1], [0.0, 0.3, 0.0]])
+        rotations = rotation_matrix(yaw, pitch, roll)
+        views = render_perspective(scene, 80.0, (12, 20), rotations)
+        assert views.rgb.shape == (3, 3, 12, 20)
+        assert views.depth.shape == views.valid.shape == (3, 1, 12, 20)
+        for k in range(3):
+            one = render_perspective(scene, 80.0, (12, 20), rotations[k])
+            torch.testing.assert_close(views.rgb[k], one.rgb)
+            torch.testing.assert_close(views.depth[k], one.depth)
+            assert torch.equal(views.valid[k], one.valid)
+        assert not torch.allclose(views.depth[0], views.depth[1])
+
+    def test_rotation_shape_is_checked(self):
+        with pytest.raises(ValueError, match="rotation"):
+            render_perspective(box_room(), 60.0, 8, rotation=torch.eye(4))
 
 
 def test_shading_is_brighter_near_a_light():

@@ -11,6 +11,7 @@ import pytest
 from panodepth.cli.main import main
 from panodepth.demo import QUICK
 from panodepth.demo.pipeline import VARIANTS, make_pseudo_labels, synthesize_domains, train_student
+from panodepth.teachers import TeacherLoadError
 
 
 @pytest.mark.slow
@@ -56,6 +57,6 @@ def test_simulated_teacher_is_learned_from(tmp_path):
 
 @pytest.mark.slow
 def test_unknown_teacher_is_a_clear_error(tmp_path):
-    with pytest.raises(Exception, match="no-such-teacher"):
+    with pytest.raises(TeacherLoadError, match="no-such-teacher"):
         main(["demo", "--quick", "--teacher", "no-such-teacher", "--out", str(tmp_path),
               "--no_progress"])  # fmt: skip

@@ -10,12 +10,8 @@ from safetensors.torch import load_file
 from torch import nn
 
 from panodepth.distill import FaceProjection, PseudoLabeler, panorama_to_faces
-from panodepth.distill.cache import (
-    collect_inputs,
-    load_pseudo_labels,
-    precompute_pseudo_labels,
-    shard,
-)
+from panodepth.distill.cache import load_pseudo_labels, precompute_pseudo_labels, shard
+from panodepth.io import collect_inputs
 
 
 class LuminanceTeacher(nn.Module):
@@ -35,10 +31,10 @@ def write_panoramas(folder, n=3):
 
 def test_collect_inputs(tmp_path):
     folder = write_panoramas(tmp_path / "panos")
-    assert [p.name for p in collect_inputs(folder)] == ["p0.png", "p1.png", "p2.png"]
+    assert [i.path.name for i in collect_inputs(folder)] == ["p0.png", "p1.png", "p2.png"]
     listing = tmp_path / "panos" / "list.txt"
     listing.write_text("# unlabeled\np1.png\np2.png depth/p2.png\n")
-    assert collect_inputs(listing) == [folder / "p1.png", folder / "p2.png"]
+    assert [i.path for i in collect_inputs(listing)] == [folder / "p1.png", folder / "p2.png"]
     listing.write_text("a b c\n")
     with pytest.raises(ValueError, match=r"list.txt:1: expected 'rgb \[depth\]'"):
         collect_inputs(listing)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -43,3 +45,38 @@ def test_missing_teacher_is_a_clear_error(tmp_path, capsys, monkeypatch):
                  str(tmp_path / "no-such-model"), "--no_progress"])  # fmt: skip
     assert code == 2
     assert "no-such-model" in capsys.readouterr().err
+
+
+def test_labels_of_a_nested_folder_are_found_for_every_unlabeled_panorama(
+    tmp_path, tiny_teacher_dir, monkeypatch
+):
+    """Issue 13: `pseudo-label panos/ labels/` must label what `UnlabeledPanoramas(panos)`
+    reads (recursively), and two `b.png` in different folders must not collide."""
+    from safetensors import safe_open
+
+    from panodepth.data import UnlabeledPanoramas
+    from panodepth.distill import CachedPseudoLabels
+
+    monkeypatch.chdir(tmp_path)  # relative paths, as a user types them
+    panos = tmp_path / "panos"
+    rng = np.random.default_rng(2)
+    for rel in ("a.png", "sub/b.png", "sub2/b.png"):
+        (panos / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (32, 64, 3), dtype=np.uint8)).save(panos / rel)
+    assert main(["pseudo-label", "panos", "labels", "--teacher", str(tiny_teacher_dir),
+                 "--input_size", "56", "--rotations", "2", "--no_progress"]) == 0  # fmt: skip
+    files = sorted(p.relative_to("labels").as_posix() for p in Path("labels").rglob("*.*"))
+    assert files == ["a.safetensors", "sub/b.safetensors", "sub2/b.safetensors"]
+    for name in ("a", "sub/b", "sub2/b"):  # each file belongs to its own panorama
+        with safe_open(f"labels/{name}.safetensors", framework="pt") as f:
+            source = Path(f.metadata()["source"])
+        assert source.resolve() == (panos / f"{name}.png").resolve()
+    # what the data module does with `data.pseudo_labels: labels/`
+    unlabeled = UnlabeledPanoramas("panos", height=32)
+    cached = CachedPseudoLabels(unlabeled, "labels")
+    assert unlabeled.names == ["a", "sub/b", "sub2/b"]
+    assert [f.relative_to("labels").as_posix() for f in cached.files] == files
+    for i in range(len(cached)):
+        sample = cached[i]
+        assert sample["pl_disparity"].shape == (6, 1, 16, 16)
+        assert sample["pl_rotation"].shape == (3, 3)

@@ -1,7 +1,9 @@
 """Bad input raises ValueError (TypeError for non-tensors) naming the argument and the problem.
 
-The patterns follow the wording of ``panodepth.geometry._checks``: the message names the
-argument, what was expected and what was given — never a traceback from deep inside torch.
+The patterns follow the wording of ``panodepth.checks``: the message names the argument, what
+was expected and what was given — never a traceback from deep inside torch. Value checks
+(NaN/Inf, negative depth) run only with the debug switch on (the ``debug_checks`` fixture);
+without it the same inputs pass through unread.
 """
 
 import math
@@ -9,6 +11,7 @@ import math
 import pytest
 import torch
 
+from panodepth.checks import DTypeError, NotATensorError, ShapeError, ValueCheckError
 from panodepth.geometry import (
     cube_to_dice,
     cube_to_equirect,
@@ -55,20 +58,20 @@ EQUIRECT_FNS = {
 @pytest.mark.parametrize("fn", EQUIRECT_FNS.values(), ids=EQUIRECT_FNS.keys())
 class TestEquirectImage:
     def test_not_two_to_one(self, fn):
-        with pytest.raises(ValueError, match=r"img must be an equirectangular image .*64×100"):
+        with pytest.raises(ShapeError, match=r"img must be an equirectangular image .*64×100"):
             fn(torch.rand(1, 3, 64, 100))
 
     @pytest.mark.parametrize("shape", [(3, 8, 16), (8, 16), (1, 1, 3, 8, 16)])
     def test_wrong_rank(self, fn, shape):
-        with pytest.raises(ValueError, match=r"img must have 4 dimensions, got shape"):
+        with pytest.raises(ShapeError, match=r"img must have 4 dimensions, got shape"):
             fn(torch.rand(*shape))
 
     def test_not_a_tensor(self, fn):
-        with pytest.raises(TypeError, match=r"img must be a torch.Tensor, got ndarray"):
+        with pytest.raises(NotATensorError, match=r"img must be a torch.Tensor, got ndarray"):
             fn(torch.rand(1, 3, 8, 16).numpy())
 
     def test_integer_tensor(self, fn):
-        with pytest.raises(ValueError, match=r"img must be a floating-point tensor.*int64"):
+        with pytest.raises(DTypeError, match=r"img must be a floating-point tensor.*int64"):
             fn(torch.ones(1, 3, 8, 16, dtype=torch.int64))
 
     def test_empty(self, fn):
@@ -76,13 +79,18 @@ class TestEquirectImage:
             fn(torch.rand(0, 3, 8, 16))
 
     @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
-    def test_nan_or_inf(self, fn, bad):
+    def test_nan_or_inf(self, fn, bad, debug_checks):
         img = _img()
         img[0, 1, 3, 5] = bad
-        with pytest.raises(ValueError, match=r"img contains NaN or Inf"):
+        with pytest.raises(ValueCheckError, match=r"img contains NaN or Inf"):
             fn(img)
 
-    def test_large_finite_values_are_accepted(self, fn):
+    def test_nan_is_not_read_without_debug_checks(self, fn):
+        img = _img()
+        img[:, 1] = math.nan
+        assert fn(img).isnan().any()  # a hot path: the values go through unread
+
+    def test_large_finite_values_are_accepted(self, fn, debug_checks):
         img = _img()
         img[0, 0, 0, :2] = 3e38  # finite (float32 max ≈ 3.4e38), but their sum is not
         fn(img)  # must not be mistaken for Inf
@@ -143,12 +151,14 @@ class TestRotation:
         with pytest.raises(TypeError, match=r"rotation must be a torch.Tensor"):
             fn(_img(), EYE.tolist())
 
-    @pytest.mark.parametrize(
-        "rot", [torch.full((3, 3), math.nan), torch.eye(3) * math.inf, torch.eye(3).long()]
-    )
-    def test_not_finite_float(self, fn, rot):
-        with pytest.raises(ValueError, match=r"rotation must be a finite floating-point tensor"):
+    @pytest.mark.parametrize("rot", [torch.full((3, 3), math.nan), torch.eye(3) * math.inf])
+    def test_not_finite(self, fn, rot, debug_checks):
+        with pytest.raises(ValueCheckError, match=r"rotation must be a finite floating-point"):
             fn(_img(), rot)
+
+    def test_not_float(self, fn):
+        with pytest.raises(DTypeError, match=r"rotation must be a finite floating-point tensor"):
+            fn(_img(), torch.eye(3).long())
 
 
 MODE_FNS = {
@@ -197,10 +207,10 @@ class TestCubeToEquirect:
         with pytest.raises(ValueError, match=r"faces must have 5 dimensions"):
             cube_to_equirect(torch.rand(6, 3, 4, 4), 8, 16)
 
-    def test_nan(self):
+    def test_nan(self, debug_checks):
         faces = torch.rand(1, 6, 1, 4, 4)
         faces[0, 3, 0, 1, 1] = math.nan
-        with pytest.raises(ValueError, match=r"faces contains NaN or Inf"):
+        with pytest.raises(ValueCheckError, match=r"faces contains NaN or Inf"):
             cube_to_equirect(faces, 8, 16)
 
     @pytest.mark.parametrize(
@@ -275,18 +285,24 @@ class TestDepth:
             range_to_points(torch.rand(1, 1, 8, 10))
 
     @pytest.mark.parametrize("fn", [range_to_points, range_to_planar, planar_to_range])
-    def test_negative(self, fn):
+    def test_negative(self, fn, debug_checks):
         depth = torch.rand(1, 1, 8, 16)
         depth[0, 0, 2, 2] = -1.0
-        with pytest.raises(ValueError, match=r"has negative values"):
+        with pytest.raises(ValueCheckError, match=r"has negative values"):
             fn(depth)
 
     @pytest.mark.parametrize("fn", [range_to_points, range_to_planar, depth_to_disparity])
-    def test_nan(self, fn):
+    def test_nan(self, fn, debug_checks):
         depth = torch.rand(1, 1, 8, 16)
         depth[0, 0, 2, 2] = math.nan
-        with pytest.raises(ValueError, match=r"contains NaN or Inf"):
+        with pytest.raises(ValueCheckError, match=r"contains NaN or Inf"):
             fn(depth)
+
+    @pytest.mark.parametrize("fn", [range_to_points, range_to_planar, planar_to_range])
+    def test_negative_is_not_read_without_debug_checks(self, fn):
+        depth = torch.rand(1, 1, 8, 16)
+        depth[0, 0, 2, 2] = -1.0
+        assert (fn(depth) < 0).any()
 
     def test_points_shape(self):
         with pytest.raises(ValueError, match=r"points must have shape \(B, H, W, 3\)"):

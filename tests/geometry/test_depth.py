@@ -1,5 +1,7 @@
 """Tests of panodepth.geometry.depth: range ⇄ points, range ⇄ planar, depth ⇄ disparity."""
 
+import math
+
 import pytest
 import torch
 
@@ -12,6 +14,7 @@ from panodepth.geometry import (
     points_to_range,
     range_to_planar,
     range_to_points,
+    safe_reciprocal,
     view_rays,
 )
 
@@ -166,6 +169,14 @@ class TestDisparity:
         assert torch.isfinite(x.grad).all()
         assert x.grad[0] == 0 and x.grad[2] == 0
         torch.testing.assert_close(x.grad[[1, 3]], -1 / x.detach()[[1, 3]] ** 2)
+
+    def test_safe_reciprocal_is_the_unchecked_core(self):
+        x = torch.tensor([2.0, 0.0, -1.0, math.nan, math.inf])
+        out = safe_reciprocal(x)
+        torch.testing.assert_close(out, torch.tensor([0.5, 0.0, 0.0, 0.0, 0.0]))
+        torch.testing.assert_close(depth_to_disparity(x[:3]), out[:3])
+        valid = torch.tensor([True, True, False, True, True])
+        assert safe_reciprocal(x, valid)[0] == 0.5 and safe_reciprocal(x, ~valid)[0] == 0.0
 
     def test_valid_mask(self):
         depth = torch.tensor([[1.0, 2.0], [4.0, 0.0]])

@@ -30,7 +30,7 @@ def save_pano(path: Path, h: int = 32, w: int = 64, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def student_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A relative (disparity head) student checkpoint."""
-    from panodepth.training import save_student
+    from panodepth.io.students import save_student
 
     torch.manual_seed(0)
     model = build_model("unifuse", fusion=False, output="disparity")
@@ -40,7 +40,7 @@ def student_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def metric_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A metric (depth head, max 10 m) student checkpoint."""
-    from panodepth.training import save_student
+    from panodepth.io.students import save_student
 
     torch.manual_seed(1)
     model = build_model("unifuse", fusion=False, output="depth")

@@ -9,7 +9,7 @@ import pytest
 
 import panodepth
 from panodepth.inference import build_predictor, collect_inputs, predict, write_result
-from panodepth.inference.outputs import read_depth_png16
+from panodepth.io import InputError, read_depth_png
 
 from .conftest import save_pano
 
@@ -24,11 +24,23 @@ def test_collect_inputs_from_files_folders_and_lists(tmp_path):
     items = collect_inputs([tmp_path / "imgs", listing, tmp_path / "missing.png"])
     names = [i.name for i in items]
     assert names[:2] == ["a", "sub/b"]
-    assert items[0].source == a and items[1].source == b
-    assert names[2].startswith("a-") and items[2].source == a  # same stem: made unique
-    assert items[3].source == other and names[3].startswith("a-")
+    assert items[0].path == a and items[1].path == b
+    # list entries are named by their path relative to the list's folder: never renamed
+    assert names[2] == "imgs/a" and items[2].path == a
+    assert items[3].path == other and names[3] == "other/a"
     assert names[4] == "missing"
     assert len(set(names)) == len(names)
+
+
+def test_predict_refuses_two_inputs_with_one_name(tmp_path, student_ckpt):
+    x, y = save_pano(tmp_path / "x" / "a.png"), save_pano(tmp_path / "y" / "a.png")
+    with pytest.raises(InputError, match=r"named 'a': .*x/a\.png and .*y/a\.png"):
+        predict([x, y], checkpoint=student_ckpt, height=32)
+    results = predict([tmp_path], checkpoint=student_ckpt, height=32)  # the folder holding both
+    assert [r.name for r in results] == ["x/a", "y/a"] and all(r.ok for r in results)
+    arr = np.zeros((32, 64, 3), np.uint8)
+    with pytest.raises(InputError, match=r"named 'input0': an in-memory array and"):
+        predict([arr, save_pano(tmp_path / "input0.png")], checkpoint=student_ckpt, height=32)
 
 
 def test_predict_student_returns_arrays_and_errors(tmp_path, student_ckpt):
@@ -73,7 +85,8 @@ def test_teacher_mode_and_write_result(tmp_path, teacher_dir):
     (result,) = predict(pano, predictor=predictor)
     assert result.ok and result.meta["mode"] == "teacher" and result.meta["ensemble"] == 2
     paths = write_result(result, tmp_path / "out", ["png16", "npy"], ply=True)
-    depth, meta = read_depth_png16(paths["png16"])
+    png = read_depth_png(paths["png16"])
+    depth, meta = png.depth(), png.meta
     sidecar = json.loads(paths["sidecar"].read_text())
     assert sidecar["scale"] == meta["scale"] and sidecar["kind"] == "range"
     assert sidecar["metric"] is False and sidecar["model"] == str(teacher_dir)

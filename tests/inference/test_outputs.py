@@ -1,4 +1,4 @@
-"""File formats of ``panodepth predict``: every writer, read back."""
+"""Files of ``panodepth predict``: paths, previews, point clouds (depth formats: tests/io)."""
 
 from __future__ import annotations
 
@@ -22,28 +22,20 @@ def depth_map(h: int = 16, w: int = 32) -> np.ndarray:
     return depth
 
 
-def test_png16_round_trip(tmp_path):
+def test_png_scale_is_coarser_only_when_needed():
     depth = depth_map()
-    path = outputs.write_depth_png16(tmp_path / "d.png", depth, 0.001, {"metric": True})
-    back, meta = outputs.read_depth_png16(path)
-    assert meta["scale"] == 0.001 and meta["metric"] is True
-    np.testing.assert_allclose(back, depth, atol=0.0005 + 1e-6)
-    assert (back[0, :5] == 0).all()
-    with Image.open(path) as im:
-        assert im.mode.startswith("I") and im.text["panodepth:scale"] == "0.001"
-    with pytest.raises(ValueError, match="16 bits"):
-        outputs.write_depth_png16(tmp_path / "e.png", depth * 100, 0.001)
+    assert outputs.png_scale(depth, 0.001) == 0.001
     assert outputs.png_scale(depth * 100, 0.001) == pytest.approx(float(depth.max()) * 100 / 65535)
 
 
-def test_npy_and_exr_round_trip(tmp_path):
-    depth = depth_map()
-    np.testing.assert_array_equal(np.load(outputs.write_npy(tmp_path / "d.npy", depth)), depth)
-    exr = outputs.write_exr(tmp_path / "d.exr", torch.from_numpy(depth)[None])
-    back = outputs.read_exr(exr)
-    assert back.dtype == np.float32
-    np.testing.assert_array_equal(back, depth)
-    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+def test_output_paths_keep_sub_folders_and_stay_inside(tmp_path):
+    paths = outputs.output_paths(tmp_path, "sub/b", ["png16", "preview"], ply=True)
+    assert paths["png16"] == tmp_path / "sub" / "b.png"
+    assert paths["preview"] == tmp_path / "sub" / "b_preview.png"
+    assert paths["sidecar"] == tmp_path / "sub" / "b.json" and paths["ply"].name == "b.ply"
+    for bad in ("../b", "/abs/b", ""):
+        with pytest.raises(ValueError, match="must be a relative path inside"):
+            outputs.output_paths(tmp_path, bad, ["png16"])
 
 
 def test_preview_is_rgb(tmp_path):

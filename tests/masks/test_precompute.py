@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from panodepth.data.imageio import write_png
+from panodepth.io import write_png
 from panodepth.masks import (
     Masker,
     NoMask,

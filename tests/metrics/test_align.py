@@ -44,6 +44,32 @@ class TestModes:
         scale, shift = lsq_scale_shift(pred, 2 * pred - 1, torch.ones(1, 1, 3, dtype=torch.bool))
         assert scale.item() == pytest.approx(2.0) and shift.item() == pytest.approx(-1.0)
 
+    def test_lsq_any_leading_shape_and_invalid_nan(self):
+        pred = torch.rand(2, 3, 4, 5, dtype=torch.float64) + 0.1
+        target = 0.5 * pred + 2.0
+        valid = torch.rand(2, 3, 4, 5) > 0.2
+        target = torch.where(valid, target, torch.nan)  # invalid values never count
+        scale, shift = lsq_scale_shift(pred, target, valid)
+        assert scale.shape == shift.shape == (2, 3)
+        torch.testing.assert_close(scale, torch.full((2, 3), 0.5, dtype=torch.float64))
+        torch.testing.assert_close(shift, torch.full((2, 3), 2.0, dtype=torch.float64))
+
+    def test_lsq_weights(self):
+        # two clusters that disagree: the weights decide which one the fit follows
+        pred = torch.tensor([[[1.0, 2.0, 3.0, 4.0]]], dtype=torch.float64)
+        target = torch.tensor([[[2.0, 4.0, 30.0, 40.0]]], dtype=torch.float64)
+        valid = torch.ones(1, 1, 4, dtype=torch.bool)
+        weight = torch.tensor([1.0, 1.0, 1e-9, 1e-9], dtype=torch.float64)
+        scale, shift = lsq_scale_shift(pred, target, valid, weight)
+        torch.testing.assert_close(scale, torch.tensor([2.0], dtype=torch.float64), atol=1e-6,
+                                   rtol=0)  # fmt: skip
+        torch.testing.assert_close(shift, torch.tensor([0.0], dtype=torch.float64), atol=1e-6,
+                                   rtol=0)  # fmt: skip
+        ones = lsq_scale_shift(pred, target, valid, torch.ones(4, dtype=torch.float64))
+        torch.testing.assert_close(ones, lsq_scale_shift(pred, target, valid))
+        empty = lsq_scale_shift(pred, target, ~valid, weight)
+        assert empty[0].item() == 0.0 and empty[1].item() == 0.0
+
     def test_lsq_constant_prediction_gives_best_constant(self):
         # 1/g = (1, 0.5, 0.25, 0.25), mean 0.5 → depth 2 everywhere
         gt = torch.tensor([[[1.0, 2.0], [4.0, 4.0]]], dtype=torch.float64)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from panodepth.metrics import METRIC_NAMES, DepthMetrics, evaluate, release_crop_rows
+from tests.sync_counter import count_host_reads, total
 
 DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 
@@ -173,6 +174,27 @@ class TestDepthMetrics:
     def test_bad_protocol(self):
         with pytest.raises(ValueError, match="protocol"):
             DepthMetrics("unifuse")
+
+
+class TestHostReads:
+    """Numbers come back to the host in one transfer per call (one device sync on a GPU)."""
+
+    def test_evaluate_reads_once(self):
+        gt = _gt((3, 1, 16, 32))
+        gt[2] = 0.0  # an image without valid pixels is left out, still in the same read
+        pred = (1.0 / gt.clamp_min(0.5)) * (1 + 0.2 * torch.rand_like(gt))
+        with count_host_reads() as counts:
+            result = evaluate(pred, gt, "release")
+        assert total(counts) == 1
+        two = evaluate(pred[:2], gt[:2], "release")
+        assert result == pytest.approx(two)
+
+    def test_update_reads_once(self):
+        gt = _gt((2, 1, 16, 32))
+        acc = DepthMetrics("paper")
+        with count_host_reads() as counts:
+            acc.update(1.0 / gt, gt)
+        assert total(counts) == 1 and acc.count == 2
 
 
 class TestBadInput:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from panodepth.models.base import IMAGENET_MEAN, IMAGENET_STD
+from panodepth.conventions import IMAGENET_MEAN, IMAGENET_STD
 from panodepth.models.released import LAYOUTS
 
 DATA = Path(__file__).parent / "data" / "release"

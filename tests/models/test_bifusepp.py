@@ -10,9 +10,9 @@ from panodepth.geometry import equirect_to_cube
 from panodepth.models import bifusepp as bifusepp_module
 from panodepth.models import build_model
 from panodepth.models.bifusepp import BiFusePP
-from panodepth.training import load_student
+from panodepth.training import load_student, save_student
 
-from .student_checks import overfit, round_trip
+from .student_checks import overfit
 
 RELEASED_PARAMS = 52.49e6  # fuenwang/BiFusev2 ResUNet(layers=34), any resolution
 # the release's last fusion module also has an equirect and a cube head (1×1 conv 1024 → 512
@@ -32,26 +32,6 @@ def panorama(h: int = 64, batch: int = 1, seed: int = 0) -> torch.Tensor:
 def fused() -> BiFusePP:
     torch.manual_seed(0)
     return build_model("bifusepp").eval()
-
-
-@pytest.mark.parametrize("output", ["disparity", "depth"])
-def test_forward_backward(output):
-    torch.manual_seed(0)
-    model = build_model("bifusepp", output=output, max_depth=5.0)
-    y = model(panorama(batch=2))
-    assert y.shape == (2, 1, 64, 128) and torch.isfinite(y).all()
-    if output == "disparity":
-        assert (y >= 0).all()
-    else:
-        assert (y > 0).all() and (y < 5.0).all()
-    y.mean().backward()
-    # every parameter gets a gradient (no unused parameters: DDP needs none), both encoders too
-    unused = [n for n, p in model.named_parameters() if p.grad is None]
-    assert not unused, unused[:5]
-    for name in ("equi_stem", "cube_stem", "fuse", "up1", "out"):
-        grads = [p.grad for p in getattr(model, name).parameters()]
-        assert all(torch.isfinite(g).all() for g in grads), name
-        assert any(g.abs().sum() > 0 for g in grads), f"no gradient reaches {name}"
 
 
 def test_parameter_count_matches_release():
@@ -133,17 +113,10 @@ def test_overfits_one_synthetic_panorama():
     assert losses[-1] <= losses[0] / 10, f"loss {losses[0]:.4f} → {losses[-1]:.4f}"
 
 
-def test_checkpoint_round_trip(tmp_path):
+def test_loading_is_strict_about_the_cube_branch(tmp_path):
     torch.manual_seed(0)
     model = build_model("bifusepp", output="depth", max_depth=7.0)
-    again = round_trip(model, tmp_path, panorama())
-    assert isinstance(again, BiFusePP) and again.output == "depth" and again.max_depth == 7.0
+    save_student(model, tmp_path / "student.safetensors")
     with pytest.raises(ValueError, match="do not fit"):
         # strict: the cube branch's weights are not dropped
         load_student(tmp_path / "student.safetensors", fusion=False)
-
-
-@pytest.mark.parametrize("shape", [(1, 3, 64, 100), (1, 3, 48, 96), (1, 1, 64, 128), (3, 64, 128)])
-def test_bad_input_raises(fused, shape):
-    with pytest.raises(ValueError, match=r"W = 2·H|shape"):
-        fused(torch.rand(*shape))

@@ -10,8 +10,9 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModelForDepthEstimation, DPTConfig, DPTForDepthEstimation
 
+from panodepth.conventions import IMAGENET_MEAN, IMAGENET_STD
+from panodepth.geometry import safe_reciprocal
 from panodepth.teachers import DepthAnythingTeacher, Teacher, TeacherLoadError
-from panodepth.teachers.depth_anything import IMAGENET_MEAN, IMAGENET_STD, _depth_to_disparity
 
 from .conftest import CUSTOM_MEAN, CUSTOM_STD, save_tiny
 
@@ -170,7 +171,7 @@ class TestMetric:
 
     def test_non_positive_depth_gives_zero_disparity(self) -> None:
         depth = torch.tensor([-1.0, 0.0, 0.5, 4.0])
-        torch.testing.assert_close(_depth_to_disparity(depth), torch.tensor([0.0, 0.0, 2.0, 0.25]))
+        torch.testing.assert_close(safe_reciprocal(depth), torch.tensor([0.0, 0.0, 2.0, 0.25]))
 
 
 class TestDtype:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from panodepth.teachers import (
     TEACHERS,
     DepthAnythingTeacher,
     DepthAnythingWeights,
+    SmallTeacherWeights,
     Teacher,
     TeacherLoadError,
     build_teacher,
@@ -93,7 +95,7 @@ def test_num_params_match_architecture(size: str) -> None:
 
 
 def test_register_rejects_duplicates_and_bad_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("panodepth.teachers.base.TEACHERS", dict(TEACHERS))
+    monkeypatch.setattr("panodepth.teachers.registry.TEACHERS", dict(TEACHERS))
     with pytest.raises(ValueError, match="already registered"):
         register_teacher("depth-anything-v2-small", DepthAnythingWeights.V2_SMALL)
     for bad in ("Upper", "org/name", ""):
@@ -133,3 +135,24 @@ def test_build_rejects_other_types_and_kwargs(tiny_dir: Path) -> None:
         build_teacher(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         build_teacher(str(tiny_dir), no_such_option=1)
+    with pytest.raises(TypeError):
+        DepthAnythingWeights.V2_SMALL.build(no_such_option=1)
+
+
+@pytest.mark.parametrize(
+    "builder", [build_teacher, DepthAnythingWeights.build, SmallTeacherWeights.build]
+)
+def test_builders_spell_out_their_options(builder) -> None:
+    params = inspect.signature(builder).parameters
+    assert not any(p.kind is p.VAR_KEYWORD for p in params.values())
+    options = [name for name, p in params.items() if p.kind is p.KEYWORD_ONLY]
+    assert options == ["input_size", "chunk_size", "device", "dtype", "local_files_only"]
+
+
+def test_options_left_out_keep_each_teacher_default(tiny_dir: Path) -> None:
+    small = build_teacher("synthetic-small")
+    assert small.input_size is None and small.chunk_size == 64
+    small = SmallTeacherWeights.SYNTHETIC_SMALL.build(input_size=32, chunk_size=3)
+    assert small.input_size == 32 and small.chunk_size == 3
+    built = build_teacher(tiny_dir)
+    assert built.input_size == 518 and built.chunk_size == 16

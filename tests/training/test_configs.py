@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from panodepth.cli.lightning import build_cli
@@ -49,4 +50,35 @@ def test_paper_student_options_build(student):
 
     options = yaml.safe_load((ROOT / "paper" / f"{student}.yaml").read_text())["model"]
     options = {**options["student_options"], "pretrained": False} if student != "egformer" else {}
-    assert build_model(student, **options) is not None
+    with torch.device("meta"):  # the options are checked; no memory is spent on weights
+        model = build_model(student, **options)
+    assert model.model_name == student and model.model_options == options
+
+
+def test_model_max_depth_sets_every_datasets_gt_range(domains, tmp_path):
+    from tests.training.conftest import write_config
+
+    config = write_config(tmp_path / "c.yaml", domains, teacher=None)
+    cli = build_cli(["--config", str(config), "--model.max_depth", "20",
+                     "--data.height", "32"], run=False)  # fmt: skip
+    assert cli.model.hparams.max_depth == 20
+    for dataset in (cli.datamodule.labeled, cli.datamodule.val):
+        assert dataset.max_depth == 20 and dataset.height == 32
+    assert dataset[0]["rgb"].shape[-2:] == (32, 64)
+
+
+def test_data_module_applies_height_and_max_depth_to_its_datasets():
+    from types import SimpleNamespace
+
+    from panodepth.training import PanoramaDataModule
+
+    labeled, val = SimpleNamespace(height=64, max_depth=10.0), SimpleNamespace(height=64)
+    PanoramaDataModule(labeled=labeled, val=val, height=128, max_depth=20.0)
+    assert (labeled.height, labeled.max_depth, val.height) == (128, 20.0, 128)
+    untouched = SimpleNamespace(height=64, max_depth=10.0)
+    PanoramaDataModule(labeled=untouched)
+    assert (untouched.height, untouched.max_depth) == (64, 10.0)
+    with pytest.raises(ValueError, match="multiple of 32"):
+        PanoramaDataModule(labeled=untouched, height=100)
+    with pytest.raises(ValueError, match="max_depth must be a positive"):
+        PanoramaDataModule(labeled=untouched, max_depth=0)

@@ -61,7 +61,7 @@ def run(cfg: Namespace) -> int:
     print(f"{len(report.per_image)} panoramas, protocol {protocol} ({predictor.kind} model)")
     print(format_table(report.summary, label=Path(predictor.name).name or predictor.mode))
     if cfg.out:
-        from panodepth.data.imageio import atomic_save
+        from panodepth.io.atomic import atomic_save
 
         text = json.dumps(report.to_json(), indent=2).encode()
         atomic_save(Path(cfg.out), lambda f: f.write(text))

@@ -6,6 +6,9 @@ are merged) or flags (``--model.lr 3e-4``, ``--trainer.devices 4``, ``--data.bat
 run with ``--ckpt_path last`` (or a path); start from trained weights without resuming with
 ``--model.init_weights CKPT``.
 
+``model.max_depth`` also sets every dataset's ground-truth range (``data.max_depth`` is
+linked to it); ``--data.height H`` sets every dataset's working height at once.
+
 Defaults added on top of Lightning's: TensorBoard and CSV loggers under ``runs/``, a
 checkpoint of every epoch's end kept as ``last.ckpt`` (plus the best by ``val/abs_rel`` when
 a validation set is given), a learning-rate monitor, ``seed_everything: 0``.
@@ -42,6 +45,8 @@ def build_cli(args: Sequence[str], run: bool = True):
         def add_arguments_to_parser(self, parser) -> None:
             # defaults that a config or flag may replace (trainer_defaults' callbacks cannot)
             parser.set_defaults({"trainer.callbacks": DEFAULT_CALLBACKS})
+            # one depth range for the loss, the metrics and every dataset's GT mask
+            parser.link_arguments("model.max_depth", "data.max_depth")
 
     return PanodepthCLI(
         DepthAnywhere,

@@ -4,8 +4,11 @@
 or a checkpoint of the Depth Anywhere release: its .pth file or its name (unifuse-mp3d-st3d,
 …, found in $PANODEPTH_HOME/depth-anywhere/, default ~/.cache/panodepth/depth-anywhere/).
 
-INPUTS are image files, folders (searched recursively) or list files (.txt/.lst/.list, one
-image path per line, relative to the list's folder). For each input OUT gets <name>.png
+INPUTS are image files, folders (searched recursively, hidden files skipped) or list files
+(.txt/.lst/.list, one image path per line, relative to the list's folder). An input's name
+is its path relative to the folder or list file it came from, without suffix (the stem for
+a single file): panos/sub/b.png given as panos/ is "sub/b" and is written to OUT/sub/b.png;
+two inputs with the same name are an error. For each input OUT gets <name>.png
 (16-bit range, depth = value × scale, the scale in the PNG text chunk "panodepth:scale" and
 in <name>.json), <name>.json (scale, units, kind "range", metric true/false, source, model),
 and as asked <name>.npy (float32), <name>.exr (float32, channel Z), <name>_preview.png
@@ -96,11 +99,17 @@ def add_arguments(parser: ArgumentParser) -> None:
 
 def run(cfg: Namespace) -> int:
     from panodepth.inference import api, outputs
+    from panodepth.io.errors import InputError
+    from panodepth.io.inputs import collect_inputs
 
     if (cfg.checkpoint is None) == (cfg.teacher is None):
         print("panodepth predict: give exactly one of --checkpoint or --teacher", file=sys.stderr)
         return 2
-    items = api.collect_inputs(cfg.inputs)
+    try:
+        items = collect_inputs(cfg.inputs)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if not items:
         print("panodepth predict: no inputs (give files, folders or list files)", file=sys.stderr)
         return 2

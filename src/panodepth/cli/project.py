@@ -4,6 +4,11 @@ For each input panorama, writes under OUT/<name>/: the cube map (dice, horizon o
 per face), the panorama stitched back from the cube with its error map, optionally a
 rotated panorama, a perspective view and the icosahedral tangent images, and summary.json.
 Finished inputs are skipped on a re-run (use --overwrite to redo them).
+
+INPUTS are image files, folders (searched recursively) or list files (.txt/.lst/.list), as
+for `panodepth predict`; an input's name is its path relative to the folder or list file it
+came from (the stem for a single file), so panos/sub/b.png given as panos/ goes to
+OUT/sub/b/.
 """
 
 from __future__ import annotations
@@ -13,20 +18,16 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from jsonargparse import ArgumentParser, Namespace
 
-from panodepth import geometry as geo
-from panodepth.data.imageio import PanoramaError, atomic_save, load_panorama, write_png
-from panodepth.data.patterns import direction_pattern
-from panodepth.viz import colorize, mosaic
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+if TYPE_CHECKING:
+    import torch
 
 
 def add_arguments(parser: ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="*", help="panorama files or folders of them")
+    parser.add_argument("inputs", nargs="*", help="panorama files, folders or list files")
     parser.add_argument("--out", default="outputs/project", help="output folder")
     parser.add_argument("--pattern", action="store_true", help="also project a test pattern")
     parser.add_argument("--height", type=int, default=512, help="working height (width = 2·H)")
@@ -41,22 +42,29 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="redo finished inputs")
 
 
-def _collect(inputs: list[str]) -> list[Path]:
-    files: list[Path] = []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            files.append(item)
-    return files
-
-
 def run(cfg: Namespace) -> int:
-    sources: list[tuple[str, Path | None]] = [(p.stem, p) for p in _collect(cfg.inputs)]
+    from panodepth.data.patterns import direction_pattern
+    from panodepth.io.atomic import atomic_save
+    from panodepth.io.errors import InputError, PanoramaError
+    from panodepth.io.images import load_panorama
+    from panodepth.io.inputs import collect_inputs
+
+    try:
+        items = collect_inputs(cfg.inputs)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    sources: list[tuple[str, Path | None]] = [(item.name, item.path) for item in items]
     if cfg.pattern:
+        taken = dict(sources).get("pattern")
+        if taken is not None:
+            print(f"error: two inputs would be named 'pattern': {taken} and --pattern",
+                  file=sys.stderr)  # fmt: skip
+            return 2
         sources.append(("pattern", None))
     if not sources:
-        print("panodepth project: no inputs (give files/folders or --pattern)", file=sys.stderr)
+        print("panodepth project: no inputs (give files, folders, list files or --pattern)",
+              file=sys.stderr)  # fmt: skip
         return 2
     failed = 0
     for name, path in sources:
@@ -82,6 +90,12 @@ def run(cfg: Namespace) -> int:
 
 def project_one(pano: torch.Tensor, target: Path, cfg: Namespace) -> dict:
     """Write the projections of one 3×H×W panorama into ``target``; return the summary."""
+    import torch
+
+    from panodepth import geometry as geo
+    from panodepth.io.images import write_png
+    from panodepth.viz import colorize, mosaic
+
     img = pano[None]
     height, width = img.shape[-2:]
     face_size = cfg.face_size or height // 2
@@ -121,6 +135,9 @@ def project_one(pano: torch.Tensor, target: Path, cfg: Namespace) -> dict:
 
 
 def _write_cube(target: Path, stem: str, faces: torch.Tensor, layout: str) -> None:
+    from panodepth import geometry as geo
+    from panodepth.io.images import write_png
+
     if layout == "dice":
         write_png(target / f"{stem}_dice.png", geo.cube_to_dice(faces)[0])
     elif layout == "horizon":

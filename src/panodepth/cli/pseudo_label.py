@@ -1,8 +1,10 @@
 """Precompute pseudo labels: K random rotations of every unlabeled panorama through a teacher.
 
-INPUT is a folder of panoramas, a list file (first column = RGB path) or one image; OUT_DIR
-gets one <name>.safetensors per panorama (see panodepth.distill.cache). Shard the work over
-processes or nodes with --rank/--world_size (defaults: RANK/WORLD_SIZE from torchrun or
+INPUT is a folder of panoramas (searched recursively), a list file (.txt/.lst/.list, first
+column = RGB path) or one image, read as UnlabeledPanoramas reads it; OUT_DIR gets one
+<name>.safetensors per panorama, <name> being its path relative to the folder or list file
+(panos/sub/b.png -> OUT_DIR/sub/b.safetensors; see panodepth.distill.cache). Shard the work
+over processes or nodes with --rank/--world_size (defaults: RANK/WORLD_SIZE from torchrun or
 SLURM); finished items are skipped, so an interrupted run resumes where it stopped.
 """
 
@@ -11,8 +13,6 @@ from __future__ import annotations
 import sys
 
 from jsonargparse import ArgumentParser, Namespace
-
-from panodepth.data.imageio import PanoramaError
 
 
 def add_arguments(parser: ArgumentParser) -> None:
@@ -44,7 +44,8 @@ def run(cfg: Namespace) -> int:
     import torch
 
     from panodepth.distill import FaceProjection, PseudoLabeler
-    from panodepth.distill.cache import collect_inputs, env_rank, precompute_pseudo_labels
+    from panodepth.distill.cache import env_rank, precompute_pseudo_labels
+    from panodepth.io.inputs import collect_inputs
     from panodepth.masks import GroundedSAMMasker
     from panodepth.teachers import build_teacher
 
@@ -58,7 +59,7 @@ def run(cfg: Namespace) -> int:
         if cfg.masker == "grounded-sam":
             masker = GroundedSAMMasker(cfg.detector, cfg.segmenter, device=cfg.device)
         projection = FaceProjection(cfg.projection, cfg.face_size, cfg.tangent_level)
-    except (ValueError, PanoramaError) as err:
+    except ValueError as err:  # InputError, TeacherLoadError, bad projection options
         print(f"error: {err}", file=sys.stderr)
         return 2
     rank, world = env_rank()

@@ -77,7 +77,7 @@ def run(cfg: Namespace) -> int:
     import torch
 
     from panodepth.teachers.small import SmallUNetConfig
-    from panodepth.teachers.training import TrainConfig, ViewSpec, train_teacher
+    from panodepth.training.teacher import TrainConfig, ViewSpec, train_teacher
 
     def log(message: str) -> None:
         print(message, flush=True)

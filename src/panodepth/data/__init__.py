@@ -1,57 +1,60 @@
-"""Data: reading and writing panoramas and depth maps, dataset readers, augmentation,
-labeled/unlabeled mixing and synthetic scenes."""
+"""Data: dataset readers, augmentation, labeled/unlabeled mixing and synthetic scenes.
 
-from .augment import Augment, apply_roll_flip, undo_roll_flip
-from .datasets import (
-    TEST_AREAS,
-    TEST_SCENES,
-    TRAIN_AREAS,
-    TRAIN_SCENES,
-    VAL_SCENES,
-    DatasetError,
-    ListDataset,
-    Matterport3D,
-    PanoramaDataset,
-    Stanford2D3D,
-    Structured3D,
-    SyntheticPanoramas,
-    UnlabeledPanoramas,
-)
-from .imageio import (
-    PanoramaError,
-    load_panorama,
-    read_depth_png,
-    read_rgb,
-    write_depth_png,
-    write_mask_png,
-    write_png,
-)
-from .mixing import MixedDataset, collate_mixed
+Reading and writing files (panoramas, depth maps, masks, atomic writes) is
+:mod:`panodepth.io`'s job; ``load_panorama``, ``read_rgb``, ``write_png``,
+``write_depth_png``, ``write_mask_png`` and ``PanoramaError`` are re-exported here.
 
-__all__ = [
-    "TEST_AREAS",
-    "TEST_SCENES",
-    "TRAIN_AREAS",
-    "TRAIN_SCENES",
-    "VAL_SCENES",
-    "Augment",
-    "DatasetError",
-    "ListDataset",
-    "Matterport3D",
-    "MixedDataset",
-    "PanoramaDataset",
-    "PanoramaError",
-    "Stanford2D3D",
-    "Structured3D",
-    "SyntheticPanoramas",
-    "UnlabeledPanoramas",
-    "apply_roll_flip",
-    "collate_mixed",
-    "load_panorama",
-    "read_depth_png",
-    "read_rgb",
-    "undo_roll_flip",
-    "write_depth_png",
-    "write_mask_png",
-    "write_png",
-]
+Names are imported lazily (on first use), so that importing one submodule, e.g.
+``panodepth.data.synthetic``, does not import the augmentation (torchvision) or every
+dataset reader.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "Augment": ".augment",
+    "apply_roll_flip": ".augment",
+    "undo_roll_flip": ".augment",
+    "TEST_AREAS": ".datasets",
+    "TEST_SCENES": ".datasets",
+    "TRAIN_AREAS": ".datasets",
+    "TRAIN_SCENES": ".datasets",
+    "VAL_SCENES": ".datasets",
+    "DatasetError": ".datasets",
+    "ListDataset": ".datasets",
+    "Matterport3D": ".datasets",
+    "PanoramaDataset": ".datasets",
+    "Stanford2D3D": ".datasets",
+    "Structured3D": ".datasets",
+    "SyntheticPanoramas": ".datasets",
+    "UnlabeledPanoramas": ".datasets",
+    "MixedDataset": ".mixing",
+    "collate_mixed": ".mixing",
+    "PanoramaError": "panodepth.io.errors",
+    "load_panorama": "panodepth.io.images",
+    "read_rgb": "panodepth.io.images",
+    "write_png": "panodepth.io.images",
+    "write_depth_png": "panodepth.io.depth_png",
+    "write_mask_png": "panodepth.io.masks",
+}
+_SUBMODULES = ("augment", "config", "datasets", "imageio", "mixing", "patterns", "synthetic")
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS, *_SUBMODULES})

@@ -140,7 +140,8 @@ def color_jitter(
     Args:
         rgb: (*, 3, H, W) float in [0, 1].
         factors: ``(brightness, contrast, saturation, hue)``; ``None`` returns ``rgb`` itself.
-        order: order of the four ops (indices into ``factors``).
+        order: order of the ops (indices into ``factors``); an op left out is skipped, e.g.
+            ``(0, 1, 2)`` changes brightness, contrast and saturation and leaves the hue.
 
     Returns:
         (*, 3, H, W) float in [0, 1].

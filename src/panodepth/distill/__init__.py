@@ -5,7 +5,7 @@
 """
 
 from .cache import CachedPseudoLabels, load_pseudo_labels
-from .projection import FaceProjection, panorama_to_faces, student_to_faces
+from .projection import FaceProjection, face_grid, panorama_to_faces, student_to_faces
 from .pseudo_labels import PseudoLabeler, PseudoLabels, pseudo_label_loss
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "FaceProjection",
     "PseudoLabeler",
     "PseudoLabels",
+    "face_grid",
     "load_pseudo_labels",
     "panorama_to_faces",
     "pseudo_label_loss",

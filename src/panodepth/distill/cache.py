@@ -2,7 +2,9 @@
 
 Beyond the paper (which runs the teacher online every step): ``panodepth pseudo-label``
 runs the teacher on K random rotations of every unlabeled panorama and stores, per panorama,
-one safetensors file ``<name>.safetensors`` with
+one safetensors file ``<name>.safetensors`` (``<name>``: the panorama's name from
+:func:`panodepth.io.collect_inputs`, its path relative to the folder or list file it came
+from, so ``panos/sub/b.png`` → ``labels/sub/b.safetensors``) with
 
     disparity (K, N, 1, S, S) float16   teacher disparity of each view
     valid     (K, N, 1, S, S) uint8     1 = usable pixel (masker, finite output)
@@ -37,38 +39,22 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from panodepth.data.datasets.base import sample_generator
-from panodepth.data.imageio import PanoramaError, atomic_save, load_panorama
 from panodepth.geometry import random_rotation
+from panodepth.io.atomic import atomic_save
+from panodepth.io.errors import PanoramaError
+from panodepth.io.images import load_panorama
+from panodepth.io.inputs import InputItem, collect_inputs
 
 from .projection import FaceProjection, panorama_to_faces
 from .pseudo_labels import PseudoLabeler, PseudoLabels
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-
-
-def collect_inputs(source: str | os.PathLike) -> list[Path]:
-    """Panorama paths from a folder, a list file (first column of each line, relative to the
-    list file's folder, ``#`` comments allowed) or a single image."""
-    source = Path(source)
-    if source.is_dir():
-        return sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if source.suffix.lower() == ".txt":
-        if not source.is_file():
-            raise PanoramaError(f"{source}: list file not found")
-        paths = []
-        for number, line in enumerate(source.read_text().splitlines(), 1):
-            fields = line.split("#", 1)[0].split()
-            if not fields:
-                continue
-            paths.append(source.parent / fields[0])
-            if len(fields) > 2:
-                raise PanoramaError(f"{source}:{number}: expected 'rgb [depth]', got {line!r}")
-        return paths
-    return [source]
-
 
 def item_name(path: Path, names: set[str]) -> str:
-    """A unique output name for ``path`` (its stem, made unique with a short hash)."""
+    """A unique output name for ``path`` (its stem, made unique with a short hash).
+
+    Only :mod:`.simulated` still names files this way; inputs of
+    :func:`precompute_pseudo_labels` are named by :func:`panodepth.io.collect_inputs`.
+    """
     name = path.stem
     if name in names:
         name = f"{name}-{zlib.crc32(str(path).encode()):08x}"
@@ -98,7 +84,7 @@ class CacheSummary:
 
 def precompute_pseudo_labels(
     labeler: PseudoLabeler,
-    inputs: Iterable[str | os.PathLike],
+    inputs: Iterable[InputItem | str | os.PathLike],
     out_dir: str | os.PathLike,
     rotations: int = 8,
     height: int | None = None,
@@ -109,13 +95,16 @@ def precompute_pseudo_labels(
     teacher_name: str = "",
     progress: bool = True,
 ) -> CacheSummary:
-    """Write K = ``rotations`` pseudo-labelled draws of each panorama of this rank's shard."""
+    """Write K = ``rotations`` pseudo-labelled draws of each panorama of this rank's shard.
+
+    ``inputs`` are named by :func:`panodepth.io.collect_inputs` (items as given, paths by
+    its rules); item ``name`` goes to ``out_dir/<name>.safetensors``.
+    """
     if rotations <= 0:
         raise ValueError(f"rotations must be positive, got {rotations}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names: set[str] = set()
-    items = [(item_name(Path(p), names), Path(p)) for p in inputs]
+    items = [(item.name, item.path) for item in collect_inputs(inputs)]
     summary = CacheSummary()
     device = next((p.device for p in labeler.parameters()), torch.device("cpu"))
     mine = shard(items, rank, world_size)
@@ -242,8 +231,10 @@ def load_pseudo_labels(
 class CachedPseudoLabels(Dataset):
     """Attach one cached draw of pseudo labels to every sample of an unlabeled dataset.
 
-    Each cache file is matched to its panorama through the ``source`` path in its metadata
-    (resolved, so relative and absolute spellings agree) against the sample's ``"path"``;
+    Each cache file (``*.safetensors`` anywhere below ``cache_dir``: panoramas found in
+    sub-folders have their files in sub-folders) is matched to its panorama through the
+    ``source`` path in its metadata (resolved, so relative and absolute spellings agree)
+    against the sample's ``"path"``;
     every panorama of ``dataset`` must have a file (checked at construction, with the list of
     missing ones in the error). Which of the K draws a sample gets follows the mixing key
     (:meth:`load`), or torch's RNG when the dataset is indexed directly.
@@ -260,7 +251,7 @@ class CachedPseudoLabels(Dataset):
             raise ValueError(f"{cache_dir}: pseudo-label folder not found (panodepth pseudo-label)")
         self.dataset, self.seed = dataset, seed
         by_source: dict[str, Path] = {}
-        for file in sorted(cache_dir.glob("*.safetensors")):
+        for file in sorted(cache_dir.rglob("*.safetensors")):
             try:
                 with safe_open(str(file), framework="pt") as f:
                     source = (f.metadata() or {}).get("source")

@@ -9,6 +9,13 @@ pixel for pixel.
 Conventions (:mod:`panodepth.geometry`): rotations are camera-to-world, B×3×3, one per
 sample; the views of sample b look along ``R[b] @ view_rotation[k]``; face tensors are
 (B, N, C, S, S); disparities are relative, ≥ 0, with 0 = invalid.
+
+A training step samples several maps of the same panoramas under the same rotations (the
+teacher's RGB, the region masks, the student's prediction): :func:`face_grid` builds their
+sampling grid once (:class:`~panodepth.geometry.ViewGrid`) and both functions below take it.
+
+Checks (:mod:`panodepth.checks`): shapes, dtypes and arguments on every call; the values
+only with the debug switch on (these functions run inside every training step).
 """
 
 from __future__ import annotations
@@ -18,14 +25,17 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from panodepth.checks import ArgumentError, check_rotation, check_tensor
 from panodepth.geometry import (
+    ViewGrid,
     depth_to_disparity,
     disparity_to_depth,
-    equirect_to_views,
     face_rotations,
     range_to_planar,
+    sample_views,
     tangent_fov,
     tangent_rotations,
+    view_sampling_grid,
 )
 
 
@@ -48,9 +58,9 @@ class FaceProjection:
 
     def __post_init__(self) -> None:
         if self.kind not in ("cube", "tangent"):
-            raise ValueError(f"projection kind must be 'cube' or 'tangent', got {self.kind!r}")
+            raise ArgumentError(f"projection kind must be 'cube' or 'tangent', got {self.kind!r}")
         if self.face_size is not None and self.face_size <= 0:
-            raise ValueError(f"face_size must be positive, got {self.face_size}")
+            raise ArgumentError(f"face_size must be positive, got {self.face_size}")
 
     @property
     def fov(self) -> float:
@@ -74,16 +84,35 @@ class FaceProjection:
         return rotation.float().unsqueeze(1) @ self.view_rotations(rotation.device)
 
 
+def face_grid(
+    rotation: Tensor, projection: FaceProjection, height: int, width: int, size: int | None = None
+) -> ViewGrid:
+    """The sampling grid of ``projection``'s views under per-sample ``rotation`` (B, 3, 3) on
+    ``height × width`` panoramas (face side ``size``, default ``projection.size_for(height)``)."""
+    size = projection.size_for(height) if size is None else size
+    return view_sampling_grid(projection.rotations(rotation), projection.fov, size, height, width)
+
+
 def panorama_to_faces(
-    panorama: Tensor, rotation: Tensor, projection: FaceProjection, mode: str = "bilinear"
+    panorama: Tensor,
+    rotation: Tensor,
+    projection: FaceProjection,
+    mode: str = "bilinear",
+    grid: ViewGrid | None = None,
 ) -> Tensor:
     """The views a teacher sees of (B, C, H, W) panoramas under per-sample ``rotation``.
+
+    ``grid``: the :func:`face_grid` of these rotations and this panorama size, if already
+    built (it is then used as it is).
 
     Returns:
         (B, N, C, S, S) views (what ``rotate_equirect`` + ``equirect_to_cube`` would give).
     """
-    size = projection.size_for(panorama.shape[-2])
-    return equirect_to_views(panorama, projection.rotations(rotation), projection.fov, size, mode)
+    panorama = check_tensor(panorama, "panorama", ["B", "C", "H", "W"])
+    check_rotation(rotation, panorama.shape[0])
+    if grid is None:
+        grid = face_grid(rotation.to(panorama.device), projection, *panorama.shape[-2:])
+    return sample_views(panorama, grid, mode)
 
 
 def student_to_faces(
@@ -92,6 +121,7 @@ def student_to_faces(
     projection: FaceProjection | None = None,
     face_size: int | None = None,
     min_disparity: float = 1e-6,
+    grid: ViewGrid | None = None,
 ) -> Tensor:
     """Map a student's equirect disparity to each view's **planar** disparity.
 
@@ -107,16 +137,18 @@ def student_to_faces(
         rotation: (B, 3, 3) the rotations the teacher's views were taken with.
         projection: the teacher's views (default: the cube).
         face_size: overrides ``projection.face_size``.
+        grid: the :func:`face_grid` of these rotations, if already built.
 
     Returns:
         (B, N, 1, S, S) planar disparity of every view pixel.
     """
+    disparity = check_tensor(disparity, "disparity", ["B", "1", "H", "W"])
     projection = projection or FaceProjection()
     if face_size is not None:
         projection = FaceProjection(
             projection.kind, face_size, projection.level, projection.fov_deg
         )
     range_map = disparity_to_depth(disparity.clamp_min(min_disparity))
-    views = panorama_to_faces(range_map, rotation, projection)  # (B, N, 1, S, S) range
+    views = panorama_to_faces(range_map, rotation, projection, grid=grid)  # (B, N, 1, S, S)
     planar = range_to_planar(views, projection.fov)
     return depth_to_disparity(planar)

@@ -18,28 +18,48 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from panodepth.geometry import random_rotation
+from panodepth.geometry import ViewGrid, random_rotation
 from panodepth.losses import affine_invariant_loss
 
-from .projection import FaceProjection, panorama_to_faces, student_to_faces
+from .projection import FaceProjection, face_grid, panorama_to_faces, student_to_faces
 
 
 @dataclass
 class PseudoLabels:
+    """Per-view pseudo labels of a batch of panoramas, online or from the cache.
+
+    ``grid`` is the views' sampling grid on the labelled panoramas (:func:`face_grid`), kept
+    so that the region masks and the student's prediction of the same step reuse it; it is
+    ``None`` for labels read from the cache (the step then builds it once).
+    """
+
     disparity: Tensor  # (B, N, 1, S, S) teacher disparity per view (relative, ≥ 0)
     valid: Tensor  # (B, N, 1, S, S) bool: masker said keep, teacher output finite
     rotation: Tensor  # (B, 3, 3) rotation the views were taken with
     keep: Tensor  # (B,) bool: panoramas with at least the masker's min_valid share
     projection: FaceProjection
+    grid: ViewGrid | None = None
 
     def to(self, device: torch.device | str) -> PseudoLabels:
+        same = self.grid is not None and self.grid.grid.device == torch.device(device)
         return PseudoLabels(
             self.disparity.to(device),
             self.valid.to(device),
             self.rotation.to(device),
             self.keep.to(device),
             self.projection,
+            self.grid if same else None,
         )
+
+    def face_grid(self, height: int, width: int) -> ViewGrid:
+        """The views' sampling grid on ``height × width`` panoramas (kept, or built now and
+        kept for the rest of the step)."""
+        grid = self.grid
+        if grid is None or grid.image != (height, width):
+            size = self.disparity.shape[-1]
+            grid = face_grid(self.rotation, self.projection, height, width, size)
+            self.grid = grid
+        return grid
 
 
 class PseudoLabeler(nn.Module):
@@ -84,7 +104,8 @@ class PseudoLabeler(nn.Module):
             rotation = random_rotation(
                 b, self.max_deg, generator=generator, device=panoramas.device
             )
-        faces = panorama_to_faces(panoramas, rotation, self.projection)  # (B, N, 3, S, S)
+        grid = face_grid(rotation, self.projection, *panoramas.shape[-2:])
+        faces = panorama_to_faces(panoramas, rotation, self.projection, grid=grid)  # (B,N,3,S,S)
         n, s = faces.shape[1], faces.shape[-1]
         flat = faces.reshape(b * n, 3, s, s)
         disparity = self.teacher(flat).float().reshape(b, n, 1, s, s)
@@ -100,6 +121,7 @@ class PseudoLabeler(nn.Module):
             rotation=rotation,
             keep=keep,
             projection=self.projection,
+            grid=grid,
         )
 
 
@@ -115,6 +137,7 @@ def pseudo_label_loss(
     :func:`panodepth.losses.affine_invariant_loss`).
     """
     size = labels.disparity.shape[-1]
-    pred = student_to_faces(student_disparity, labels.rotation, labels.projection, size)
+    grid = labels.face_grid(*student_disparity.shape[-2:])
+    pred = student_to_faces(student_disparity, labels.rotation, labels.projection, size, grid=grid)
     valid = labels.valid & labels.keep.view(-1, 1, 1, 1, 1)
     return affine_invariant_loss(pred, labels.disparity, valid, min_mad=min_mad)

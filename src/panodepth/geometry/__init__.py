@@ -4,6 +4,10 @@ Everything here is a batched, differentiable torch function that runs on CPU and
 conventions (camera frame, equirect pixels, cube faces, depth) are written once in
 :mod:`~panodepth.geometry.sphere`, :mod:`~panodepth.geometry.rotation`,
 :mod:`~panodepth.geometry.cube` and :mod:`~panodepth.geometry.depth`, and pinned by tests.
+
+Inputs are validated with :mod:`panodepth.checks`: shapes, dtypes and arguments on every
+call; values (NaN/Inf, negative depth, non-finite rotations) only with the debug switch on,
+because reading them is a device synchronisation on every call inside a training step.
 """
 
 from .cube import FACE_NAMES, cube_to_equirect, equirect_to_cube, face_rotations
@@ -24,13 +28,17 @@ from .depth import (
     points_to_range,
     range_to_planar,
     range_to_points,
+    safe_reciprocal,
 )
 from .equirect import rotate_equirect
 from .perspective import (
+    ViewGrid,
     equirect_to_perspective,
     equirect_to_views,
     perspective_to_equirect,
+    sample_views,
     view_rays,
+    view_sampling_grid,
     views_to_equirect,
 )
 from .rotation import random_rotation, rotation_matrix
@@ -54,6 +62,7 @@ from .tangent import (
 
 __all__ = [
     "FACE_NAMES",
+    "ViewGrid",
     "cube_to_dice",
     "cube_to_dict",
     "cube_to_equirect",
@@ -85,11 +94,14 @@ __all__ = [
     "range_to_points",
     "rotate_equirect",
     "rotation_matrix",
+    "safe_reciprocal",
     "sample_equirect",
+    "sample_views",
     "tangent_fov",
     "tangent_rotations",
     "tangent_to_equirect",
     "view_rays",
+    "view_sampling_grid",
     "views_to_equirect",
     "xyz_to_lonlat",
 ]

@@ -31,15 +31,15 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from ._checks import (
+from ..checks import (
+    check_choice,
     check_equirect,
     check_equirect_size,
-    check_mode,
+    check_positive_int,
     check_rotation,
-    check_size,
-    check_tensor,
 )
-from .perspective import _equirect_to_views, _views_to_equirect
+from .perspective import _check_views, _equirect_to_views, _rotations_key, _views_to_equirect
+from .sampling import SAMPLING_MODES
 
 FACE_NAMES: tuple[str, ...] = ("F", "R", "B", "L", "U", "D")
 
@@ -65,6 +65,12 @@ def face_rotations(
 def _cached_face_rotations(device: torch.device, dtype: torch.dtype | None) -> Tensor:
     axes = torch.tensor(_FACE_AXES, dtype=dtype or torch.get_default_dtype(), device=device)
     return axes.transpose(1, 2)  # rows were the columns
+
+
+@lru_cache(maxsize=1)
+def _cube_key() -> tuple[float, ...]:
+    """Grid-cache key of the un-rotated cube, computed once from the CPU constants."""
+    return _rotations_key(_cached_face_rotations(torch.device("cpu"), torch.float32))
 
 
 def _cube_rotations(rotation: Tensor | None, ref: Tensor) -> Tensor:
@@ -96,13 +102,13 @@ def equirect_to_cube(
         torch.Size([1, 6, 3, 32, 32])
     """
     img = check_equirect(img)
-    check_size(face_size, "face_size")
-    check_mode(mode)
+    check_positive_int(face_size, "face_size")
+    check_choice(mode, SAMPLING_MODES, "mode")
     rotations = _cube_rotations(rotation, img)
     if rotations.ndim == 3:
         rotations = rotations.unsqueeze(0)
-    cache = rotation is None
-    return _equirect_to_views(img, rotations, 90.0, (face_size, face_size), mode, cache)
+    key = _cube_key() if rotation is None else None
+    return _equirect_to_views(img, rotations, 90.0, (face_size, face_size), mode, key)
 
 
 def cube_to_equirect(
@@ -126,13 +132,17 @@ def cube_to_equirect(
     Returns:
         (B, C, H, W) equirect image.
     """
-    faces = check_tensor(faces, "faces", 5)
-    if faces.shape[1] != 6 or faces.shape[-1] != faces.shape[-2]:
-        raise ValueError(f"faces must have shape (B, 6, C, S, S), got {tuple(faces.shape)}")
-    check_mode(mode)
+    faces = _check_cube(faces)
+    check_choice(mode, SAMPLING_MODES, "mode")
     height, width = check_equirect_size(height, width)
     rotations = _cube_rotations(rotation, faces)
     if rotations.ndim == 3:
         rotations = rotations.unsqueeze(0)
-    img, _ = _views_to_equirect(faces, rotations, 90.0, height, width, mode, rotation is None)
+    key = _cube_key() if rotation is None else None
+    img, _ = _views_to_equirect(faces, rotations, 90.0, height, width, mode, key)
     return img
+
+
+def _check_cube(faces: object, name: str = "faces") -> Tensor:
+    """Check a stacked cube (B, 6, C, S, S) of floating faces. Debug checks only: finite."""
+    return _check_views(faces, name, ("B", "6", "C", "S", "S"))

@@ -17,18 +17,24 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._checks import check_tensor
-from .cube import FACE_NAMES
+from ..checks import (
+    ArgumentError,
+    ShapeError,
+    check_finite,
+    check_tensor,
+    debug_checks_enabled,
+)
+from .cube import FACE_NAMES, _check_cube
 
 # (column, row) of each face in the dice, in F, R, B, L, U, D order
 _DICE_CELLS = ((1, 1), (2, 1), (3, 1), (0, 1), (1, 0), (1, 2))
 
 
-def _check_cube(faces: Tensor) -> Tensor:
-    faces = check_tensor(faces, "faces", 5)
-    if faces.shape[1] != 6 or faces.shape[-1] != faces.shape[-2]:
-        raise ValueError(f"faces must have shape (B, 6, C, S, S), got {tuple(faces.shape)}")
-    return faces
+def _check_layout(x: object, name: str) -> Tensor:
+    x = check_tensor(x, name, ndim=4)
+    if debug_checks_enabled():
+        check_finite(x, name)
+    return x
 
 
 def cube_to_horizon(faces: Tensor) -> Tensor:
@@ -39,10 +45,10 @@ def cube_to_horizon(faces: Tensor) -> Tensor:
 
 def horizon_to_cube(horizon: Tensor) -> Tensor:
     """(B, C, S, 6·S) → (B, 6, C, S, S)."""
-    horizon = check_tensor(horizon, "horizon", 4)
+    horizon = _check_layout(horizon, "horizon")
     b, c, s, w = horizon.shape
     if w != 6 * s:
-        raise ValueError(f"horizon must have shape (B, C, S, 6·S), got {tuple(horizon.shape)}")
+        raise ShapeError(f"horizon must have shape (B, C, S, 6·S), got {tuple(horizon.shape)}")
     return horizon.reshape(b, c, s, 6, s).permute(0, 3, 1, 2, 4)
 
 
@@ -57,10 +63,10 @@ def cube_to_dice(faces: Tensor) -> Tensor:
 
 def dice_to_cube(dice: Tensor) -> Tensor:
     """(B, C, 3·S, 4·S) cross layout → (B, 6, C, S, S)."""
-    dice = check_tensor(dice, "dice", 4)
+    dice = _check_layout(dice, "dice")
     h, w = dice.shape[-2:]
     if h % 3 or w != 4 * (h // 3):
-        raise ValueError(f"dice must have shape (B, C, 3·S, 4·S), got {tuple(dice.shape)}")
+        raise ShapeError(f"dice must have shape (B, C, 3·S, 4·S), got {tuple(dice.shape)}")
     s = h // 3
     return torch.stack(
         [dice[:, :, r * s : (r + 1) * s, c * s : (c + 1) * s] for c, r in _DICE_CELLS], 1
@@ -75,10 +81,10 @@ def cube_to_list(faces: Tensor) -> list[Tensor]:
 def list_to_cube(faces: list[Tensor]) -> Tensor:
     """Six (B, C, S, S) tensors → (B, 6, C, S, S)."""
     if len(faces) != 6:
-        raise ValueError(f"a cube needs 6 faces, got {len(faces)}")
+        raise ArgumentError(f"a cube needs 6 faces, got {len(faces)}")
     shapes = {tuple(f.shape) for f in faces}
     if len(shapes) != 1:
-        raise ValueError(f"all faces must have the same shape, got {sorted(shapes)}")
+        raise ShapeError(f"all faces must have the same shape, got {sorted(shapes)}")
     return _check_cube(torch.stack(faces, 1))
 
 
@@ -91,5 +97,5 @@ def dict_to_cube(faces: dict[str, Tensor]) -> Tensor:
     """``{"F": ..., ...}`` → (B, 6, C, S, S)."""
     missing = [k for k in FACE_NAMES if k not in faces]
     if missing:
-        raise ValueError(f"cube dict is missing faces {missing}; expected keys {FACE_NAMES}")
+        raise ArgumentError(f"cube dict is missing faces {missing}; expected keys {FACE_NAMES}")
     return list_to_cube([faces[k] for k in FACE_NAMES])

@@ -5,7 +5,11 @@ Conventions (:mod:`panodepth.geometry.sphere`):
     * the planar depth of a pinhole view (e.g. a cube face) is the z component in the view's
       frame: ``planar = range · cos(angle to the optical axis)``. It does not depend on the
       view's rotation, only on the pixel's position in the view;
-    * disparity = 1 / depth; 0 marks invalid pixels in both directions, never a division by 0.
+    * disparity = 1 / depth; 0 marks invalid pixels in both directions, never a division by 0
+      (:func:`safe_reciprocal`, the one implementation of it in panodepth).
+
+Checks (:mod:`panodepth.checks`): shapes and dtypes always; with the debug switch on also
+NaN/Inf and, for depth maps, negative values (these read values, a device sync each).
 """
 
 from __future__ import annotations
@@ -15,7 +19,16 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._checks import check_fov, check_hw, check_tensor
+from ..checks import (
+    ShapeError,
+    broadcasts,
+    check_finite,
+    check_fov,
+    check_hw,
+    check_non_negative,
+    check_tensor,
+    debug_checks_enabled,
+)
 from .perspective import _cached_view_rays
 from .sphere import _cached_equirect_rays
 
@@ -37,9 +50,9 @@ def range_to_points(range_map: Tensor) -> Tensor:
 
 def points_to_range(points: Tensor) -> Tensor:
     """Range (Euclidean norm) of (B, H, W, 3) points, as a (B, 1, H, W) map."""
-    points = check_tensor(points, "points", 4)
-    if points.shape[-1] != 3:
-        raise ValueError(f"points must have shape (B, H, W, 3), got {tuple(points.shape)}")
+    points = check_tensor(points, "points", ["B", "H", "W", "3"])
+    if debug_checks_enabled():
+        check_finite(points, "points")
     return torch.linalg.vector_norm(points, dim=-1).unsqueeze(1)
 
 
@@ -72,34 +85,58 @@ def planar_to_range(planar_views: Tensor, fov_deg: float = 90.0) -> Tensor:
 
 def depth_to_disparity(depth: Tensor, valid: Tensor | None = None) -> Tensor:
     """1 / depth where depth > 0 (and ``valid``), 0 elsewhere; same shape as ``depth``."""
-    depth = check_tensor(depth, "depth", range(1, 8))
-    return _safe_reciprocal(depth, valid)
+    depth = _check_any(depth, "depth")
+    return safe_reciprocal(depth, valid)
 
 
 def disparity_to_depth(disparity: Tensor, valid: Tensor | None = None) -> Tensor:
     """1 / disparity where disparity > 0 (and ``valid``), 0 elsewhere."""
-    disparity = check_tensor(disparity, "disparity", range(1, 8))
-    return _safe_reciprocal(disparity, valid)
+    disparity = _check_any(disparity, "disparity")
+    return safe_reciprocal(disparity, valid)
 
 
-def _safe_reciprocal(x: Tensor, valid: Tensor | None) -> Tensor:
+def safe_reciprocal(x: Tensor, valid: Tensor | None = None) -> Tensor:
+    """``1 / x`` where ``x > 0`` (and ``valid``), 0 elsewhere: depth ⇄ disparity, 0 = invalid.
+
+    The one safe reciprocal of panodepth; NaN and values ≤ 0 give 0. Gradients stay finite
+    (and 0 at the pixels that give 0). Inputs are not validated (:func:`depth_to_disparity`
+    and :func:`disparity_to_depth` are the checked entry points), except that ``valid``
+    must broadcast to ``x``.
+
+    Args:
+        x: (*) depth or disparity.
+        valid: optional mask broadcastable to ``x`` (cast to bool), True = keep.
+
+    Returns:
+        (*) tensor of ``x``'s shape and dtype.
+
+    Example:
+        >>> safe_reciprocal(torch.tensor([2.0, 0.0, -1.0, float("nan")]))
+        tensor([0.5000, 0.0000, 0.0000, 0.0000])
+    """
     ok = x > 0
     if valid is not None:
-        try:
-            fits = torch.broadcast_shapes(valid.shape, x.shape) == x.shape
-        except RuntimeError:
-            fits = False
-        if not fits:
-            raise ValueError(f"valid mask {tuple(valid.shape)} does not match {tuple(x.shape)}")
+        if not broadcasts(valid.shape, x.shape):
+            raise ShapeError(f"valid mask {tuple(valid.shape)} does not match {tuple(x.shape)}")
         ok = ok & valid.bool()
     # the where() keeps gradients finite: the reciprocal is only taken of positive values
     return torch.where(ok, torch.where(ok, x, torch.ones_like(x)).reciprocal(), torch.zeros_like(x))
 
 
-def _check_depth(x: Tensor, name: str, ranks: int | range = 4) -> Tensor:
-    x = check_tensor(x, name, ranks)
+def _check_any(x: object, name: str) -> Tensor:
+    """A floating tensor of 1 to 7 dimensions; debug checks: no NaN/Inf."""
+    x = check_tensor(x, name, ndim=range(1, 8))
+    if debug_checks_enabled():
+        check_finite(x, name)
+    return x
+
+
+def _check_depth(x: object, name: str, ranks: int | range = 4) -> Tensor:
+    """A depth map: (B, 1, H, 2·H) (or ``ranks``); debug checks: finite and ≥ 0."""
+    x = check_tensor(x, name, ndim=ranks)
     if ranks == 4 and (x.shape[1] != 1 or x.shape[-1] != 2 * x.shape[-2]):
-        raise ValueError(f"{name} must have shape (B, 1, H, 2·H), got {tuple(x.shape)}")
-    if bool((x < 0).any()):
-        raise ValueError(f"{name} has negative values; depth must be ≥ 0 (0 = invalid)")
+        raise ShapeError(f"{name} must have shape (B, 1, H, 2·H), got {tuple(x.shape)}")
+    if debug_checks_enabled():
+        check_finite(x, name)
+        check_non_negative(x, name, hint="depth must be ≥ 0 (0 = invalid)")
     return x

@@ -12,9 +12,9 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from ._checks import check_equirect, check_mode, check_rotation
+from ..checks import check_choice, check_equirect, check_rotation
 from .perspective import view_grid
-from .sampling import sample_equirect
+from .sampling import SAMPLING_MODES, sample_equirect
 from .sphere import _cached_equirect_rays
 
 
@@ -44,7 +44,7 @@ def rotate_equirect(img: Tensor, rotation: Tensor, mode: str = "bilinear") -> Te
         True
     """
     img = check_equirect(img)
-    check_mode(mode)
+    check_choice(mode, SAMPLING_MODES, "mode")
     b, c, height, width = img.shape
     rotation = check_rotation(rotation, b).float()
     rays_t = _cached_equirect_rays_t(height, width, img.device)

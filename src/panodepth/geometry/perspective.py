@@ -15,29 +15,39 @@ samples next to a view's border see the real neighbouring pixels, each view is p
 one-pixel ring whose values are sampled from the neighbouring views.
 
 Sampling grids that do not depend on a per-sample rotation are cached per
-(size, field of view, device, dtype).
+(size, field of view, device, dtype). Their cache keys are computed once from CPU constants,
+so a cached projection reads nothing back from the device.
+
+Checks (:mod:`panodepth.checks`): shapes, dtypes and arguments always; NaN/Inf in the
+images only with the debug switch on.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._checks import (
+from ..checks import (
+    NotATensorError,
+    ShapeError,
+    check_choice,
     check_equirect,
     check_equirect_size,
+    check_finite,
     check_fov,
     check_hw,
-    check_mode,
     check_rotation,
+    check_shape,
     check_tensor,
+    debug_checks_enabled,
 )
-from .sampling import sample_equirect
+from .sampling import SAMPLING_MODES, sample_equirect
 from .sphere import _cached_equirect_rays
 
 
@@ -79,21 +89,29 @@ def _cached_rays_t(h: int, w: int, fov_deg: float, device: torch.device) -> Tens
     return _cached_view_rays(h, w, fov_deg, device, torch.float32).reshape(-1, 3).T.contiguous()
 
 
-def _check_view_rotations(rotations: object, batch: int) -> Tensor:
-    """Accept (N, 3, 3) shared or (B, N, 3, 3) per-sample view rotations; return 4-D."""
+def _check_view_rotations(rotations: object, batch: int | None) -> Tensor:
+    """Accept (N, 3, 3) shared or (B, N, 3, 3) per-sample view rotations (B = ``batch``
+    unless None); return 4-D."""
     if not isinstance(rotations, Tensor):
-        raise TypeError("rotations must be a torch.Tensor of shape (N, 3, 3) or (B, N, 3, 3)")
+        raise NotATensorError("rotations must be a torch.Tensor of shape (N, 3, 3) or (B, N, 3, 3)")
+    check_shape(rotations, ["N", "3", "3"], ["B", "N", "3", "3"], name="rotations")
     if rotations.ndim == 3:
         rotations = rotations.unsqueeze(0)
-    if rotations.ndim != 4 or rotations.shape[-2:] != (3, 3):
-        raise ValueError(
-            f"rotations must have shape (N, 3, 3) or (B, N, 3, 3), got {tuple(rotations.shape)}"
-        )
-    if rotations.shape[0] not in (1, batch):
-        raise ValueError(
+    if batch is not None and rotations.shape[0] not in (1, batch):
+        raise ShapeError(
             f"rotations has {rotations.shape[0]} sets of views but the batch has {batch} samples"
         )
     return rotations
+
+
+def _check_views(
+    x: object, name: str, pattern: Sequence[str] = ("B", "N", "C", "h", "w")
+) -> Tensor:
+    """Check floating pinhole images (default (B, N, C, h, w)); debug checks: finite."""
+    x = check_tensor(x, name, pattern)
+    if debug_checks_enabled():
+        check_finite(x, name)
+    return x
 
 
 def equirect_to_views(
@@ -116,10 +134,79 @@ def equirect_to_views(
         (B, N, C, h, w) views (may be a non-contiguous view of the sampled memory).
     """
     img = check_equirect(img)
-    check_mode(mode)
+    check_choice(mode, SAMPLING_MODES, "mode")
     size = check_hw(size)
     rotations = _check_view_rotations(rotations, img.shape[0])
     return _equirect_to_views(img, rotations, check_fov(fov_deg), size, mode)
+
+
+@dataclass(frozen=True)
+class ViewGrid:
+    """Where N pinhole views (per sample, or shared) read an equirect image of one size.
+
+    Made by :func:`view_sampling_grid`; read with :func:`sample_views`. Building it is the
+    costly part of :func:`equirect_to_views` (and its one device synchronisation), so code
+    that samples several images of the same size under the same rotations (a teacher's RGB,
+    its masks, a student's prediction) builds it once and shares it.
+
+    Attributes:
+        grid: (G, N·h, w, 2) ``grid_sample`` coordinates, G = 1 (shared) or B.
+        border: seam/pole border samples of the grid (:func:`view_grid`).
+        views: N; size: (h, w) of each view; image: (height, width) of the equirect image.
+    """
+
+    grid: Tensor
+    border: tuple[Tensor, Tensor]
+    views: int
+    size: tuple[int, int]
+    image: tuple[int, int]
+
+
+def view_sampling_grid(
+    rotations: Tensor, fov_deg: float, size: int | Sequence[int], height: int, width: int
+) -> ViewGrid:
+    """The :class:`ViewGrid` of views ``rotations`` ((N, 3, 3) shared or (B, N, 3, 3)) of
+    ``fov_deg`` and ``size`` on a ``height × width`` equirect image (on the rotations' device;
+    differentiable w.r.t. them)."""
+    rotations = _check_view_rotations(rotations, batch=None)
+    h, w = check_hw(size)
+    height, width = check_equirect_size(height, width)
+    return _view_sampling_grid(rotations, check_fov(fov_deg), (h, w), height, width)
+
+
+def _view_sampling_grid(
+    rotations: Tensor,
+    fov: float,
+    size: tuple[int, int],
+    height: int,
+    width: int,
+    key: tuple[float, ...] | None = None,
+) -> ViewGrid:
+    h, w = size
+    if key is not None:
+        grid, border = _cached_view_grid(key, h, w, fov, height, width, rotations.device)
+    else:
+        rays_t = _cached_rays_t(h, w, fov, rotations.device)
+        grid, border = view_grid(rotations.float(), rays_t, w, height, width)
+    return ViewGrid(grid, border, rotations.shape[1], (h, w), (height, width))
+
+
+def sample_views(img: Tensor, grid: ViewGrid, mode: str = "bilinear") -> Tensor:
+    """The views of (B, C, H, W) equirect images read along ``grid`` → (B, N, C, h, w)."""
+    img = check_equirect(img)
+    check_choice(mode, SAMPLING_MODES, "mode")
+    if tuple(img.shape[-2:]) != grid.image or grid.grid.shape[0] not in (1, img.shape[0]):
+        raise ShapeError(
+            f"the view grid was made for {grid.grid.shape[0]} sample(s) of "
+            f"{grid.image[0]}×{grid.image[1]}, got images of shape {tuple(img.shape)}"
+        )
+    return _sample_views(img, grid, mode)
+
+
+def _sample_views(img: Tensor, grid: ViewGrid, mode: str) -> Tensor:
+    b, c = img.shape[:2]
+    out = sample_equirect(img, grid.grid, mode, border=grid.border)
+    return out.view(b, c, grid.views, *grid.size).transpose(1, 2)
 
 
 def _equirect_to_views(
@@ -128,25 +215,17 @@ def _equirect_to_views(
     fov: float,
     size: tuple[int, int],
     mode: str,
-    cache: bool = False,
+    key: tuple[float, ...] | None = None,
 ) -> Tensor:
     """:func:`equirect_to_views` on checked inputs; rotations (G, N, 3, 3).
 
-    ``cache=True`` is for the library's fixed view sets (cube faces, tangent images): their
-    grids are cached and not differentiable w.r.t. the rotations.
+    ``key`` (the :func:`_rotations_key` of ``rotations[0]``) is for the library's fixed view
+    sets (cube faces, tangent images, the identity): their grids are cached under it and are
+    not differentiable w.r.t. the rotations.
     """
-    b, c, height, width = img.shape
-    h, w = size
-    n = rotations.shape[1]
-    if cache:
-        grid, border = _cached_view_grid(
-            _rotations_key(rotations[0]), h, w, fov, height, width, img.device
-        )
-    else:
-        rays_t = _cached_rays_t(h, w, fov, img.device)
-        grid, border = view_grid(rotations.float(), rays_t, w, height, width)
-    out = sample_equirect(img, grid, mode, border=border)
-    return out.view(b, c, n, h, w).transpose(1, 2)
+    rotations = rotations.to(img.device)
+    grid = _view_sampling_grid(rotations, fov, size, *img.shape[-2:], key=key)
+    return _sample_views(img, grid, mode)
 
 
 def view_grid(
@@ -165,8 +244,8 @@ def view_grid(
         ``(grid, border)``: grid (G, N·h, w, 2) (the rows of all N views in order) and the
         ``(g, m)`` indices of :func:`~panodepth.geometry.sampling.border_samples`.
 
-    On the CPU the work is done one view at a time so that the intermediates stay in cache
-    (this machine kind is memory-bound); on accelerators all views go in one batch.
+    On the CPU the work is done a few views at a time so that the intermediates stay in the
+    cache (grid computation is memory-bound there); on accelerators all views go in one batch.
     Differentiable w.r.t. ``rotations``.
     """
     g_, n = rotations.shape[:2]
@@ -176,21 +255,16 @@ def view_grid(
     grid = torch.empty(g_ * n, hw, 2, device=rays_t.device, dtype=dtype)
     per_chunk = max(1, _CPU_CHUNK_POINTS // hw) if rays_t.device.type == "cpu" else g_ * n
     lon_max, lat_max = 1 - 1 / width, 1 - 1 / height
-    hits: list[tuple[int, Tensor]] = []
+    near = torch.empty(g_ * n, hw, dtype=torch.bool, device=rays_t.device)
     for start in range(0, g_ * n, per_chunk):
         x, y, z = _rotate_rays(flat[start : start + per_chunk], rays_t).unbind(1)
         gx = torch.atan2(x, z).mul_(1 / math.pi)
         gy = torch.atan2(y, torch.hypot(x, z)).mul_(2 / math.pi)  # y down: −latitude
-        near = (gx.abs() > lon_max) | (gy.abs() > lat_max)
+        near[start : start + per_chunk] = (gx.abs() > lon_max) | (gy.abs() > lat_max)
         grid[start : start + per_chunk] = torch.stack((gx, gy), -1)
-        if bool(near.any()):
-            hits.append((start, near))
-    if hits:
-        vg, m = torch.cat([near.nonzero() + torch.tensor([start, 0], device=near.device)
-                           for start, near in hits]).unbind(1)  # fmt: skip
-        g, m = vg // n, (vg % n) * hw + m
-    else:
-        g = m = torch.zeros(0, dtype=torch.long, device=rays_t.device)
+    # one nonzero for all views: its size depends on the data, the one device sync here
+    vg, m = near.nonzero(as_tuple=True)
+    g, m = vg // n, (vg % n) * hw + m
     return grid.view(g_, n * hw // row_length, row_length, 2), (g, m)
 
 
@@ -242,17 +316,22 @@ def equirect_to_perspective(
         (B, C, h, w) perspective image.
     """
     img = check_equirect(img)
-    check_mode(mode)
-    fixed = rotation is None
+    check_choice(mode, SAMPLING_MODES, "mode")
+    key = _identity_key() if rotation is None else None
     rotations = _identity_or(rotation, img).unsqueeze(1)
     fov, size = check_fov(fov_deg), check_hw(size)
-    return _equirect_to_views(img, rotations, fov, size, mode, cache=fixed)[:, 0]
+    return _equirect_to_views(img, rotations, fov, size, mode, key)[:, 0]
 
 
 def _identity_or(rotation: Tensor | None, ref: Tensor) -> Tensor:
     if rotation is None:
         return torch.eye(3, device=ref.device, dtype=torch.float32).unsqueeze(0)
     return check_rotation(rotation, ref.shape[0])
+
+
+@lru_cache(maxsize=1)
+def _identity_key() -> tuple[float, ...]:
+    return _rotations_key(torch.eye(3))
 
 
 def views_to_equirect(
@@ -276,12 +355,12 @@ def views_to_equirect(
         ``(img, valid)``: (B, C, H, W) image and (B, 1, H, W) bool mask of the pixels that
         some view covers (all of them for the cube and for tangent images).
     """
-    views = check_tensor(views, "views", 5)
-    check_mode(mode)
+    views = _check_views(views, "views")
+    check_choice(mode, SAMPLING_MODES, "mode")
     height, width = check_equirect_size(height, width)
     rotations = _check_view_rotations(rotations, views.shape[0])
     if rotations.shape[1] != views.shape[1]:
-        raise ValueError(
+        raise ShapeError(
             f"views has {views.shape[1]} views but rotations describes {rotations.shape[1]}"
         )
     img, valid = _views_to_equirect(views, rotations, check_fov(fov_deg), height, width, mode)
@@ -295,18 +374,18 @@ def _views_to_equirect(
     height: int,
     width: int,
     mode: str,
-    cache: bool = False,
+    key: tuple[float, ...] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """:func:`views_to_equirect` on checked inputs; rotations (G, N, 3, 3).
 
-    ``cache=True`` caches the stitching tables (for the library's fixed view sets).
+    ``key`` (as in :func:`_equirect_to_views`) caches the stitching tables of the library's
+    fixed view sets.
     """
     b, _, _, h, w = views.shape
     dtype = views.dtype
     if dtype in (torch.float16, torch.bfloat16):
         views = views.float()
-    if cache:
-        key = _rotations_key(rotations[0])
+    if key is not None:
         grid, valid, ring_grid, ring_index = _cached_stitch_tables(
             key, h, w, fov, height, width, views.device
         )
@@ -329,7 +408,10 @@ def _own_mask(valid: Tensor, batch: int) -> Tensor:
 
 
 def _rotations_key(rotations: Tensor) -> tuple[float, ...]:
-    """Hashable key of a small set of rotations (for the table cache)."""
+    """Hashable key of a small set of rotations (for the table cache).
+
+    It reads the values: call it once on CPU constants, never per step on a device tensor.
+    """
     return tuple(round(v, 7) for v in rotations.detach().double().cpu().flatten().tolist())
 
 
@@ -463,11 +545,11 @@ def perspective_to_equirect(
         ``(equirect, valid)``: (B, C, H, W) image, 0 outside the view, and the (B, 1, H, W)
         bool mask of the pixels the view covers.
     """
-    img = check_tensor(img, "img", 4)
-    check_mode(mode)
+    img = _check_views(img, "img", ["B", "C", "h", "w"])
+    check_choice(mode, SAMPLING_MODES, "mode")
     height, width = check_equirect_size(height, width)
-    fixed = rotation is None
+    key = _identity_key() if rotation is None else None
     rotations = _identity_or(rotation, img).unsqueeze(1)
     fov = check_fov(fov_deg)
-    out, valid = _views_to_equirect(img.unsqueeze(1), rotations, fov, height, width, mode, fixed)
+    out, valid = _views_to_equirect(img.unsqueeze(1), rotations, fov, height, width, mode, key)
     return out, _own_mask(valid, img.shape[0])

@@ -20,6 +20,8 @@ import math
 import torch
 from torch import Tensor
 
+from ..checks import ArgumentError, check_positive_int
+
 
 def rotation_matrix(yaw: Tensor | float, pitch: Tensor | float, roll: Tensor | float) -> Tensor:
     """Rotation matrices from Euler angles in radians (see the module convention).
@@ -32,7 +34,7 @@ def rotation_matrix(yaw: Tensor | float, pitch: Tensor | float, roll: Tensor | f
 
     Example:
         >>> R = rotation_matrix(math.pi / 2, 0.0, 0.0)
-        >>> (R @ torch.tensor([0.0, 0.0, 1.0])).round(decimals=6)  # forward → right
+        >>> (R @ torch.tensor([0.0, 0.0, 1.0])).round(decimals=6) + 0.0  # forward → right
         tensor([1., 0., 0.])
     """
     ref = next((a for a in (yaw, pitch, roll) if isinstance(a, Tensor)), None)
@@ -75,10 +77,9 @@ def random_rotation(
     Returns:
         (batch, 3, 3) rotation matrices.
     """
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
-        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    check_positive_int(batch, "batch")
     if not 0.0 <= float(max_deg) <= 180.0:
-        raise ValueError(f"max_deg must be in [0, 180], got {max_deg!r}")
+        raise ArgumentError(f"max_deg must be in [0, 180], got {max_deg!r}")
     dtype = dtype or torch.get_default_dtype()
     u = torch.rand(batch, 3, generator=generator, device=device, dtype=dtype)
     angles = (2 * u - 1) * math.radians(max_deg)

@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+SAMPLING_MODES = ("bilinear", "nearest")
+"""Interpolation modes of the projections (``grid_sample`` modes that suit images)."""
+
 
 def border_samples(grid: Tensor, height: int, width: int) -> tuple[Tensor, Tensor]:
     """Indices of the samples whose bilinear footprint crosses the seam or a pole.

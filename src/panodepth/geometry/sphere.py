@@ -33,7 +33,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from ._checks import check_size
+from ..checks import check_positive_int
 
 
 def lonlat_to_xyz(lon: Tensor, lat: Tensor) -> Tensor:
@@ -74,8 +74,8 @@ def equirect_lonlat(
     dtype: torch.dtype | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Longitude and latitude of every equirect pixel centre, each (H, W)."""
-    check_size(height, "height")
-    check_size(width, "width")
+    check_positive_int(height, "height")
+    check_positive_int(width, "width")
     dtype = dtype or torch.get_default_dtype()
     u = torch.arange(width, device=device, dtype=torch.float64)
     v = torch.arange(height, device=device, dtype=torch.float64)

@@ -20,15 +20,17 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from ._checks import (
+from ..checks import (
+    ArgumentError,
+    ShapeError,
+    check_choice,
     check_equirect,
     check_equirect_size,
     check_fov,
-    check_mode,
-    check_size,
-    check_tensor,
+    check_positive_int,
 )
-from .perspective import _equirect_to_views, _views_to_equirect
+from .perspective import _check_views, _equirect_to_views, _rotations_key, _views_to_equirect
+from .sampling import SAMPLING_MODES
 
 _PHI = (1 + math.sqrt(5)) / 2
 _ICO_VERTICES = [
@@ -46,7 +48,7 @@ _ICO_FACES = [
 
 def _check_level(level: int) -> int:
     if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 4:
-        raise ValueError(f"level must be an integer in [0, 4], got {level!r}")
+        raise ArgumentError(f"level must be an integer in [0, 4], got {level!r}")
     return level
 
 
@@ -95,11 +97,17 @@ def tangent_rotations(level: int = 0) -> Tensor:
 
 def tangent_fov(level: int = 0, margin: float = 0.05) -> float:
     """Field of view (degrees) that covers every face's spherical triangle, plus ``margin``."""
-    verts, faces = _cached_icosahedron(_check_level(level))
+    theta = _max_centre_angle(_check_level(level))
+    return min(math.degrees(2 * theta) * (1 + margin), 179.0)
+
+
+@lru_cache(maxsize=8)
+def _max_centre_angle(level: int) -> float:
+    """Largest angle (radians) between a face centre and one of its vertices (CPU, once)."""
+    verts, faces = _cached_icosahedron(level)
     centres = torch.nn.functional.normalize(verts[faces].mean(1), dim=-1)
     cos = (verts[faces] * centres[:, None]).sum(-1).clamp(-1, 1)
-    theta = torch.arccos(cos).max().item()
-    return min(math.degrees(2 * theta) * (1 + margin), 179.0)
+    return torch.arccos(cos).max().item()
 
 
 def equirect_to_tangent(
@@ -121,11 +129,11 @@ def equirect_to_tangent(
         (B, 20·4^level, C, S, S) tangent images.
     """
     img = check_equirect(img)
-    check_mode(mode)
-    check_size(face_size, "face_size")
+    check_choice(mode, SAMPLING_MODES, "mode")
+    check_positive_int(face_size, "face_size")
     fov = check_fov(tangent_fov(_check_level(level)) if fov_deg is None else fov_deg)
     rotations = _cached_tangent_rotations(level, img.device).unsqueeze(0)
-    return _equirect_to_views(img, rotations, fov, (face_size, face_size), mode, cache=True)
+    return _equirect_to_views(img, rotations, fov, (face_size, face_size), mode, _key(level))
 
 
 def tangent_to_equirect(
@@ -145,21 +153,27 @@ def tangent_to_equirect(
     Returns:
         (B, C, H, W) equirect image.
     """
-    tangents = check_tensor(tangents, "tangents", 5)
-    check_mode(mode)
+    tangents = _check_views(tangents, "tangents")
+    check_choice(mode, SAMPLING_MODES, "mode")
     height, width = check_equirect_size(height, width)
     n = 20 * 4 ** _check_level(level)
     if tangents.shape[1] != n:
-        raise ValueError(
+        raise ShapeError(
             f"level {level} has {n} tangent images, got {tangents.shape[1]} (shape "
             f"{tuple(tangents.shape)})"
         )
     fov = check_fov(tangent_fov(level) if fov_deg is None else fov_deg)
     rotations = _cached_tangent_rotations(level, tangents.device).unsqueeze(0)
-    img, _ = _views_to_equirect(tangents, rotations, fov, height, width, mode, cache=True)
+    img, _ = _views_to_equirect(tangents, rotations, fov, height, width, mode, _key(level))
     return img
 
 
 @lru_cache(maxsize=8)
 def _cached_tangent_rotations(level: int, device: torch.device) -> Tensor:
     return tangent_rotations(level).to(device, torch.float32)
+
+
+@lru_cache(maxsize=8)
+def _key(level: int) -> tuple[float, ...]:
+    """Grid-cache key of a level's views, computed once from the CPU rotations."""
+    return _rotations_key(tangent_rotations(level).float())

@@ -4,10 +4,15 @@
   ensembles), depth from (relative or metric) disparity;
 * :mod:`.teacher_stitch`: a perspective teacher on six overlapping views, aligned per view
   without ground truth and blended (:class:`TeacherStitcher`);
-* :mod:`.outputs`: the file formats (16-bit PNG + JSON sidecar, .npy, .exr, preview, PLY, GLB);
+* :mod:`.outputs`: the files written per input (16-bit PNG + JSON sidecar, .npy, .exr,
+  preview, PLY, GLB; the depth formats are :mod:`panodepth.io`'s);
 * :mod:`.evaluate`: :func:`evaluate_dataset` (a predictor scored on a labeled dataset);
-* :mod:`.api`: :func:`predict` (the Python twin of ``panodepth predict``), input collection
-  and :func:`write_result`.
+* :mod:`.api`: :func:`predict` (the Python twin of ``panodepth predict``) and
+  :func:`write_result`. Inputs are collected by :func:`panodepth.io.collect_inputs`
+  (re-exported here with :class:`~panodepth.io.InputItem`).
+
+Importing this package does not import :mod:`panodepth.data` (torchvision) or Lightning:
+files go through :mod:`panodepth.io`, students load through :mod:`panodepth.io.students`.
 
 Depth is range along the ray in the camera frame of :mod:`panodepth.geometry.sphere`; it is
 metric only for students with a ``"depth"`` head (``result.metric``), relative otherwise.

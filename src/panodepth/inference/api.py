@@ -1,8 +1,11 @@
 """The Python API of inference: ``predict(inputs, checkpoint=… | teacher=…)`` and its parts.
 
 This module owns what ``panodepth predict`` does between file names and arrays: collecting
-inputs (files, folders searched recursively, list files), loading panoramas
-(:func:`~panodepth.data.imageio.load_panorama`: 2:1 check, near-2:1 resized with a warning),
+inputs (:func:`panodepth.io.collect_inputs`: files, folders searched recursively, list
+files; an input's name is its path relative to the folder or list file it came from, so
+``panos/sub/b.png`` is written as ``OUT/sub/b.png``; in-memory arrays are named
+``input<k>``), loading panoramas
+(:func:`~panodepth.io.images.load_panorama`: 2:1 check, near-2:1 resized with a warning),
 batching them through a :class:`~.predictor.Predictor` at its working height, resizing the
 result back to each input's own resolution (``native_size=True``, bilinear in disparity),
 turning disparity into depth, and writing the requested files (:func:`write_result`).
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import os
 import warnings
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,22 +29,25 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from panodepth.data.imageio import PanoramaError, load_panorama
+from panodepth.io.depth_png import write_depth_png
+from panodepth.io.errors import InputError, PanoramaError
+from panodepth.io.exr import write_exr
+from panodepth.io.images import load_panorama
+from panodepth.io.inputs import InputItem, check_unique, collect_inputs
+from panodepth.io.npy import write_npy
 
 from . import outputs
 from .predictor import Predictor, depth_from_disparity, resize_disparity
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-LIST_SUFFIXES = (".txt", ".lst", ".list")
 PanoramaLike = str | os.PathLike | np.ndarray | torch.Tensor
 
 
 @dataclass(frozen=True)
-class InputItem:
-    """One input: a unique output ``name`` (may contain ``/`` for folder inputs) and its source."""
+class ArrayInput:
+    """An in-memory panorama (H×W×3 uint8 or 3×H×W float) and its output ``name``."""
 
     name: str
-    source: PanoramaLike
+    array: np.ndarray | torch.Tensor
 
 
 @dataclass
@@ -76,55 +81,28 @@ class PredictionResult:
         return self.error is None
 
 
-def collect_inputs(inputs: Iterable[PanoramaLike]) -> list[InputItem]:
-    """Expand inputs into named items.
+def collect_items(inputs: Iterable[PanoramaLike | InputItem]) -> list[InputItem | ArrayInput]:
+    """Files, folders and list files through :func:`panodepth.io.collect_inputs`, arrays as
+    ``input<k>`` (k: the position in ``inputs``), in the order given.
 
-    * a folder: every image in it, recursively (sorted); names keep the relative path;
-    * a list file (``.txt``, ``.lst``, ``.list``): one image path per line, relative to the
-      list's folder unless absolute; blank lines and ``#`` comments skipped; a line that is
-      not an existing file as a whole is read as ``rgb [depth]`` (first column);
-    * anything else is one image (a missing file is reported when it is loaded);
-    * arrays/tensors (3×H×W or H×W×3) are named ``input<k>``.
-
-    Names that would collide get a short hash of the source appended.
+    Raises:
+        InputError: a bad list file, or two inputs with the same name.
     """
-    items: list[InputItem] = []
-    names: set[str] = set()
-
-    def add(name: str, source: PanoramaLike) -> None:
-        if name in names:
-            name = f"{name}-{zlib.crc32(str(source).encode()):08x}"
-        names.add(name)
-        items.append(InputItem(name, source))
-
+    items: list[InputItem | ArrayInput] = []
     for k, entry in enumerate(inputs):
         if isinstance(entry, (np.ndarray, torch.Tensor)):
-            add(f"input{k}", entry)
-            continue
-        path = Path(entry)
-        if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
-                add(file.relative_to(path).with_suffix("").as_posix(), file)
-        elif path.suffix.lower() in LIST_SUFFIXES and path.is_file():
-            for file in _read_list(path):
-                add(file.stem, file)
+            items.append(ArrayInput(f"input{k}", entry))
         else:
-            add(path.stem, path)
+            items += collect_inputs(entry)
+    files = check_unique([i for i in items if isinstance(i, InputItem)])  # across entries too
+    paths = {i.name: i.path for i in files}
+    for item in items:
+        if isinstance(item, ArrayInput) and item.name in paths:
+            raise InputError(
+                f"two inputs would be named {item.name!r}: an in-memory array and "
+                f"{paths[item.name]}"
+            )
     return items
-
-
-def _read_list(path: Path) -> list[Path]:
-    files = []
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        candidate = Path(line) if Path(line).is_absolute() else path.parent / line
-        if not candidate.is_file():
-            first = Path(line.split()[0])
-            candidate = first if first.is_absolute() else path.parent / first
-        files.append(candidate)
-    return files
 
 
 def build_predictor(
@@ -160,12 +138,12 @@ def build_predictor(
     )
 
 
-def _load(item: InputItem, k: int) -> tuple[torch.Tensor, list[str]]:
+def _load(item: InputItem | ArrayInput, k: int) -> tuple[torch.Tensor, list[str]]:
     """(3, H, W) panorama of an item and the warnings its loading raised."""
-    source = item.source
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if isinstance(source, (np.ndarray, torch.Tensor)):
+        if isinstance(item, ArrayInput):
+            source = item.array
             img = torch.as_tensor(np.asarray(source) if isinstance(source, np.ndarray) else source)
             if img.ndim == 3 and img.shape[-1] == 3 and img.shape[0] != 3:
                 img = img.permute(2, 0, 1)
@@ -174,7 +152,7 @@ def _load(item: InputItem, k: int) -> tuple[torch.Tensor, list[str]]:
                 shape = tuple(img.shape)
                 raise PanoramaError(f"input {k}: expected a 3×H×2H panorama, got {shape}")
         else:
-            img = load_panorama(source)
+            img = load_panorama(item.path)
     return img, [str(w.message) for w in caught]
 
 
@@ -195,14 +173,16 @@ def predict_iter(
     """Predict inputs one batch (``predictor.batch_size``) at a time; yield one result each.
 
     Args:
-        inputs: paths, folders, list files, arrays, or :class:`InputItem` s (used as given).
+        inputs: paths, folders, list files, arrays, or :class:`InputItem` s (used as given);
+            see :func:`collect_items`.
         native_size: results at each input's own resolution (True) or at the working size.
         median_depth: relative predictions only: median of the output depth (default 1).
+
+    Raises:
+        InputError: a bad list file or two inputs with one name (before any prediction).
     """
-    given = list(inputs)
-    items = [i for i in given if isinstance(i, InputItem)]
-    items += collect_inputs([i for i in given if not isinstance(i, InputItem)])
-    pending: list[tuple[InputItem, torch.Tensor | None, list[str], str | None]] = []
+    items = collect_items(inputs)
+    pending: list[tuple[InputItem | ArrayInput, torch.Tensor | None, list[str], str | None]] = []
     for k, item in enumerate(items):
         try:
             img, notes = _load(item, k)
@@ -216,14 +196,14 @@ def predict_iter(
         yield from _run_batch(pending, predictor, native_size, median_depth)
 
 
-def _source_name(item: InputItem) -> str:
-    if isinstance(item.source, (np.ndarray, torch.Tensor)):
+def _source_name(item: InputItem | ArrayInput) -> str:
+    if isinstance(item, ArrayInput):
         return f"<array {item.name}>"
-    return str(item.source)
+    return str(item.path)
 
 
 def _run_batch(
-    pending: list[tuple[InputItem, torch.Tensor | None, list[str], str | None]],
+    pending: list[tuple[InputItem | ArrayInput, torch.Tensor | None, list[str], str | None]],
     predictor: Predictor,
     native_size: bool,
     median_depth: float | None,
@@ -295,7 +275,7 @@ def predict(
 
     Args:
         inputs: a path, folder, list file, array (H×W×3 uint8 / 3×H×W float) or a list of them.
-        checkpoint: a student file (:func:`~panodepth.training.load_student`); or
+        checkpoint: a student file (:func:`~panodepth.io.students.load_student`); or
         teacher: a teacher name, hub id or local folder (:func:`~panodepth.teachers.build_teacher`),
             run on six overlapping views and stitched with per-view alignment.
         height: working height (students: rounded down to a multiple of 32).
@@ -332,6 +312,9 @@ def write_result(
 ) -> dict[str, Path]:
     """Write one successful result's files (see :mod:`.outputs`); the sidecar is written last.
 
+    ``result.name`` may contain ``/`` (an input found in a sub-folder): the files go to that
+    sub-folder of ``out_dir``, which is created.
+
     Returns:
         ``{format: path}`` of the files written.
     """
@@ -353,11 +336,11 @@ def write_result(
         **result.meta,
     }
     if "png16" in paths:
-        outputs.write_depth_png16(paths["png16"], depth, scale, meta)
+        write_depth_png(paths["png16"], depth, scale, meta)
     if "npy" in paths:
-        outputs.write_npy(paths["npy"], depth)
+        write_npy(paths["npy"], depth)
     if "exr" in paths:
-        outputs.write_exr(paths["exr"], depth)
+        write_exr(paths["exr"], depth)
     if "preview" in paths:
         outputs.write_preview(paths["preview"], depth, valid)
     if ply or glb:

@@ -1,15 +1,19 @@
 """Writing predictions to disk: 16-bit PNG + JSON sidecar, .npy, .exr, previews, point clouds.
 
-This module owns the on-disk formats of ``panodepth predict`` (one file per format and
-input, every write atomic through :func:`panodepth.data.imageio.atomic_save`):
+This module owns the set of files ``panodepth predict`` writes per input (their paths,
+:func:`output_paths`; ``<name>`` may contain ``/``: sub-folders are created) and the
+prediction-only formats; the depth formats themselves are :mod:`panodepth.io`'s. Every
+write is atomic (:func:`panodepth.io.atomic.atomic_save`):
 
-* ``<name>.png``: 16-bit depth, ``depth = value × scale`` (0 = invalid). The scale is stored
-  in the PNG's text chunks (``panodepth:scale``, and the full metadata as JSON under
-  ``panodepth``) *and* in ``<name>.json``; :func:`read_depth_png16` reads both back.
+* ``<name>.png``: 16-bit depth, ``depth = value × scale`` (0 = invalid), written by
+  :func:`panodepth.io.depth_png.write_depth_png`: the scale is stored in the PNG's text
+  chunks (``panodepth:scale``, and the full metadata as JSON under ``panodepth``) *and* in
+  ``<name>.json``; :func:`panodepth.io.depth_png.read_depth_png` reads both back.
 * ``<name>.json``: the sidecar (scale, units, ``kind: "range"``, ``metric``, source,
   model, sizes, files, camera frame). Written last: its presence marks a finished input.
-* ``<name>.npy``: float32 depth (H, W), 0 = invalid; ``<name>.exr``: the same as a
-  single-channel float32 OpenEXR (channel ``"Z"``, ZIP compression).
+* ``<name>.npy``: float32 depth (H, W), 0 = invalid (:mod:`panodepth.io.npy`);
+  ``<name>.exr``: the same as a single-channel float32 OpenEXR (channel ``"Z"``, ZIP
+  compression; :mod:`panodepth.io.exr`).
 * ``<name>_preview.png``: colourised inverse depth (near = warm with ``turbo``).
 * ``<name>.ply``: binary little-endian point cloud (x, y, z float32; red, green, blue uint8)
   **in the camera frame of** :mod:`panodepth.geometry.sphere` (OpenCV: x right, y down,
@@ -27,17 +31,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, PngImagePlugin
 
 from panodepth import geometry as geo
-from panodepth.data.imageio import atomic_save, write_png
-from panodepth.viz import colorize
+from panodepth.io.atomic import atomic_save
+from panodepth.io.images import write_png
+from panodepth.io.maps import as_depth_map
 
 FORMATS: tuple[str, ...] = ("png16", "npy", "exr", "preview")
 FRAME_DOC = "OpenCV camera frame: x right, y down, z forward (panorama centre column = +z)"
@@ -48,10 +51,17 @@ def output_paths(
     out_dir: str | os.PathLike, name: str, formats: list[str] | tuple[str, ...],
     ply: bool = False, glb: bool = False,
 ) -> dict[str, Path]:  # fmt: skip
-    """The files written for one input: ``{"png16": …, "sidecar": …, …}`` (sidecar always)."""
+    """The files written for one input: ``{"png16": …, "sidecar": …, …}`` (sidecar always).
+
+    ``name`` is a relative ``/``-separated path without suffix (an input's name from
+    :func:`panodepth.io.collect_inputs`, e.g. ``sub/b`` → ``out_dir/sub/b.png``).
+    """
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown output formats {sorted(unknown)}; choose from {FORMATS}")
+    parts = PurePosixPath(name).parts
+    if not parts or name.startswith("/") or ".." in parts:
+        raise ValueError(f"output name {name!r} must be a relative path inside {out_dir}")
     base = Path(out_dir) / name
     suffix = {"png16": ".png", "npy": ".npy", "exr": ".exr", "preview": "_preview.png"}
     paths = {fmt: base.with_name(base.name + suffix[fmt]) for fmt in formats}
@@ -63,99 +73,19 @@ def output_paths(
     return paths
 
 
-def _as_hw(depth: np.ndarray | torch.Tensor) -> np.ndarray:
-    arr = depth.detach().float().cpu().numpy() if isinstance(depth, torch.Tensor) else depth
-    arr = np.asarray(arr, dtype=np.float32)
-    return arr.reshape(arr.shape[-2:])
-
-
 def png_scale(depth: np.ndarray, base: float) -> float:
     """``base`` metres (or units) per PNG step, or coarser if the largest depth would not fit."""
     top = float(np.max(depth, initial=0.0))
     return max(base, top / 65535.0)
 
 
-def write_depth_png16(
-    path: str | os.PathLike, depth: np.ndarray | torch.Tensor, scale: float,
-    meta: dict[str, Any] | None = None,
-) -> Path:  # fmt: skip
-    """Write depth as a 16-bit PNG holding ``round(depth / scale)`` with the scale in text chunks.
-
-    Args:
-        depth: (H, W) or (1, H, W) depth; 0 or non-finite = invalid (written as 0).
-        scale: depth units per PNG step; values that would not fit in 16 bits raise.
-        meta: extra metadata stored as JSON in the ``panodepth`` text chunk.
-    """
-    path = Path(path)
-    d = _as_hw(depth)
-    d = np.where(np.isfinite(d) & (d > 0), d, 0.0)
-    units = np.round(d / scale)
-    if units.max(initial=0) > 65535:
-        raise ValueError(f"{path}: depth up to {d.max():.4g} does not fit 16 bits at scale {scale}")
-    arr = units.astype(np.uint16)
-    info = PngImagePlugin.PngInfo()
-    info.add_text("panodepth:scale", repr(float(scale)))
-    info.add_text("panodepth", json.dumps({**(meta or {}), "scale": float(scale)}))
-    atomic_save(path, lambda f: Image.fromarray(arr).save(f, format="PNG", pnginfo=info))
-    return path
-
-
-def read_depth_png16(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
-    """Read a depth PNG written by :func:`write_depth_png16`: ``(depth float32 (H, W), meta)``."""
-    with Image.open(path) as im:
-        im.load()
-        text = dict(getattr(im, "text", {}))
-        arr = np.asarray(im)
-    if "panodepth:scale" not in text:
-        raise ValueError(f"{path}: no panodepth:scale text chunk (not written by panodepth?)")
-    meta = json.loads(text.get("panodepth", "{}"))
-    scale = float(text["panodepth:scale"])
-    meta["scale"] = scale
-    return arr.astype(np.float32) * np.float32(scale), meta
-
-
-def write_npy(path: str | os.PathLike, depth: np.ndarray | torch.Tensor) -> Path:
-    """Write depth as a float32 (H, W) ``.npy``, atomically."""
-    arr = _as_hw(depth)
-    atomic_save(Path(path), lambda f: np.save(f, arr, allow_pickle=False))
-    return Path(path)
-
-
-def write_exr(
-    path: str | os.PathLike, depth: np.ndarray | torch.Tensor, channel: str = "Z"
-) -> Path:
-    """Write depth as a single-channel float32 OpenEXR (ZIP compressed), atomically."""
-    import OpenEXR
-
-    path = Path(path)
-    arr = np.ascontiguousarray(_as_hw(depth))
-    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".exr", dir=path.parent)
-    os.close(fd)
-    try:
-        with OpenEXR.File(header, {channel: arr}) as exr:
-            exr.write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def read_exr(path: str | os.PathLike, channel: str = "Z") -> np.ndarray:
-    """Read one channel of an OpenEXR file as a float32 (H, W) array."""
-    import OpenEXR
-
-    with OpenEXR.File(str(path)) as exr:
-        return np.asarray(exr.channels()[channel].pixels, dtype=np.float32)
-
-
 def write_preview(
     path: str | os.PathLike, depth: np.ndarray | torch.Tensor, valid: np.ndarray | torch.Tensor
 ) -> Path:
     """Colourised inverse depth (``viz.colorize``, turbo, 2–98 % range), invalid = black."""
-    d = torch.from_numpy(_as_hw(depth))
+    from panodepth.viz import colorize  # lazy: matplotlib and torchvision only when asked
+
+    d = torch.from_numpy(as_depth_map(depth))
     ok = torch.as_tensor(np.asarray(valid)).reshape(d.shape).bool() & (d > 0)
     inv = torch.where(ok, 1.0 / torch.where(ok, d, torch.ones_like(d)), torch.zeros_like(d))
     return write_png(path, colorize(inv, ok))
@@ -179,7 +109,7 @@ def point_cloud(
     Returns:
         ``(xyz, colours)``: (N, 3) float32 (x right, y down, z forward) and (N, 3) uint8.
     """
-    d = torch.from_numpy(_as_hw(depth))
+    d = torch.from_numpy(as_depth_map(depth))
     colours = torch.as_tensor(np.asarray(rgb, dtype=np.float32)).reshape(3, *d.shape)
     ok = torch.isfinite(d) & (d > 0)
     if valid is not None:

@@ -270,7 +270,7 @@ class Predictor:
 
         name = ""
         if not isinstance(student, nn.Module):
-            from panodepth.training import load_student
+            from panodepth.io.students import load_student  # no Lightning on this path
 
             name = str(student)
             student = prepare_for_inference(load_student(student), copy=False)

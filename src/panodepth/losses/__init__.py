@@ -6,6 +6,11 @@ bool ``mask`` (True = valid). They run on CPU and GPU, never synchronise with th
 and are differentiable with respect to ``pred``. Alignment is explicit: the affine-invariant
 loss normalises every map by its own median and mean absolute deviation; BerHu compares raw
 values.
+
+Checks (:mod:`panodepth.checks`): every loss checks shapes, dtypes and arguments on every
+call and never reads tensor values. With the debug switch on (``PANODEPTH_DEBUG_CHECKS=1``
+or ``panodepth.checks.debug_checks()``) the losses also refuse NaN/Inf in ``pred`` and
+``target`` at valid pixels.
 """
 
 from .affine import affine_invariant_loss, affine_invariant_weights, affine_normalize

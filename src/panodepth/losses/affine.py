@@ -19,6 +19,8 @@ Conventions:
     * The prediction's MAD is clamped to ≥ ``min_mad`` before dividing, so a (nearly)
       constant prediction yields a finite — if large — gradient rather than NaN.
     * Half-precision inputs (float16, bfloat16, e.g. under autocast) are computed in float32.
+    * Checks (:mod:`panodepth.checks`): shapes, dtypes and arguments always; NaN/Inf in
+      ``pred`` or ``target`` at valid pixels only with the debug switch on.
     * ``reduction="mean"`` is the mean over counted maps of their per-map means (each map
       weighs the same, whatever its number of valid pixels); with no counted map the loss
       is 0 and still attached to ``pred``'s graph.
@@ -29,15 +31,19 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._checks import (
-    at_least_float32,
+from ..checks import (
+    check_choice,
+    check_finite,
     check_map,
     check_mask,
     check_pair,
     check_positive,
-    check_reduction,
+    debug_checks_enabled,
 )
-from .stats import masked_mad, masked_mean, masked_median, valid_count
+from .stats import at_least_float32, masked_mad, masked_mean, masked_median, valid_count
+
+REDUCTIONS = ("mean", "sum", "none")
+"""Reductions of :func:`affine_invariant_loss`."""
 
 
 def affine_normalize(
@@ -132,7 +138,10 @@ def affine_invariant_loss(
     pred, target = check_pair(pred, target)
     mask = check_mask(mask, pred)
     min_mad = check_positive(min_mad, "min_mad")
-    reduction = check_reduction(reduction)
+    check_choice(reduction, REDUCTIONS, "reduction")
+    if debug_checks_enabled():
+        check_finite(pred, "pred", mask=mask)
+        check_finite(target, "target", mask=mask)
     pred, target = at_least_float32(pred), at_least_float32(target)
 
     target = torch.where(mask, target, torch.zeros_like(target))

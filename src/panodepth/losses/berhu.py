@@ -13,6 +13,8 @@ Conventions:
     * ``mask`` is bool, True = valid, broadcastable to ``pred``; values at invalid pixels are
       ignored (even NaN/Inf) and get a zero gradient.
     * Half-precision inputs (float16, bfloat16) are computed in float32.
+    * Checks (:mod:`panodepth.checks`): shapes, dtypes and arguments always; NaN/Inf in
+      ``pred`` or ``target`` at valid pixels only with the debug switch on.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._checks import at_least_float32, check_mask, check_pair, check_positive
+from ..checks import check_finite, check_mask, check_pair, check_positive, debug_checks_enabled
+from .stats import at_least_float32
 
 
 def berhu_loss(
@@ -45,6 +48,9 @@ def berhu_loss(
     pred, target = check_pair(pred, target)
     mask = check_mask(mask, pred)
     c_ratio = check_positive(c_ratio, "c_ratio")
+    if debug_checks_enabled():
+        check_finite(pred, "pred", mask=mask)
+        check_finite(target, "target", mask=mask)
     pred, target = at_least_float32(pred), at_least_float32(target)
 
     diff = torch.where(mask, pred - target, torch.zeros_like(pred))

@@ -20,6 +20,8 @@ Conventions:
     * Differences do not wrap around the left/right border (cube faces do not wrap; for
       an equirect map the ±π seam is simply not compared).
     * Half-precision inputs (float16, bfloat16) are computed in float32.
+    * Checks (:mod:`panodepth.checks`): shapes, dtypes and arguments always; NaN/Inf in
+      ``pred`` or ``target`` at valid pixels only with the debug switch on.
 """
 
 from __future__ import annotations
@@ -27,9 +29,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._checks import at_least_float32, check_mask, check_pair, check_positive
+from ..checks import (
+    ArgumentError,
+    check_finite,
+    check_mask,
+    check_pair,
+    check_positive,
+    debug_checks_enabled,
+)
 from .affine import _weights, affine_normalize
-from .stats import valid_count
+from .stats import at_least_float32, valid_count
 
 
 def gradient_matching_loss(
@@ -63,7 +72,10 @@ def gradient_matching_loss(
     mask = check_mask(mask, pred)
     min_mad = check_positive(min_mad, "min_mad")
     if isinstance(scales, bool) or not isinstance(scales, int) or scales < 1:
-        raise ValueError(f"scales must be a positive integer, got {scales!r}")
+        raise ArgumentError(f"scales must be a positive integer, got {scales!r}")
+    if debug_checks_enabled():
+        check_finite(pred, "pred", mask=mask)
+        check_finite(target, "target", mask=mask)
     pred, target = at_least_float32(pred), at_least_float32(target)
 
     if normalize:

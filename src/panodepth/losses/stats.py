@@ -11,12 +11,21 @@ Conventions:
       that element only. Maps without a valid pixel get 0 for every statistic.
     * Everything is vectorised over maps (one sort per call, no Python loop) and
       differentiable; these functions do not validate their inputs (the public losses do).
+
+:func:`masked_median` is the one masked median of panodepth (the metrics' alignment uses it
+too).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+
+def at_least_float32(x: Tensor) -> Tensor:
+    """Cast float16/bfloat16 to float32 (sums over 10⁵ pixels overflow or lose all precision
+    in half precision, e.g. under autocast); other dtypes pass through. Differentiable."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 def valid_count(mask: Tensor) -> Tensor:

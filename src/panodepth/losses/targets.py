@@ -1,19 +1,22 @@
 """Loss targets from labelled ground truth, and the combination of the two loss terms.
 
 Conventions:
-    * GT depth is range in metres; 0 (or anything ≤ 0, NaN) marks invalid pixels.
+    * GT depth is range in metres; 0 (or anything ≤ 0, NaN) marks invalid pixels, so the
+      GT's values are never checked.
     * Depth Anywhere trains the student in disparity: labelled GT is valid where
-      ``0 < depth ≤ max_depth`` (10 m) and inverted to disparity there.
+      ``0 < depth ≤ max_depth`` (10 m) and inverted to disparity there
+      (:func:`panodepth.geometry.safe_reciprocal`).
     * The total loss is ``w_gt · loss(GT) + w_pseudo · loss(pseudo)`` with 0.5 / 0.5 in the
       paper; the weights are applied as given, never renormalised.
 """
 
 from __future__ import annotations
 
-import torch
+import torch  # noqa: F401  (the doctest examples use it)
 from torch import Tensor
 
-from ._checks import check_map, check_mask, check_positive
+from ..checks import NotATensorError, ShapeError, check_map, check_mask, check_positive
+from ..geometry.depth import safe_reciprocal
 
 
 def gt_disparity_target(
@@ -40,8 +43,7 @@ def gt_disparity_target(
     extra = check_mask(mask, depth)
     valid = (depth > 0) & (depth <= max_depth)  # parenthesised: no `depth > 0 & mask` slip
     valid = valid & extra
-    safe = torch.where(valid, depth, torch.ones_like(depth))
-    return torch.where(valid, safe.reciprocal(), torch.zeros_like(depth)), valid
+    return safe_reciprocal(depth, valid), valid
 
 
 def total_loss(
@@ -64,9 +66,9 @@ def total_loss(
     """
     for name, value in (("gt_loss", gt_loss), ("pseudo_loss", pseudo_loss)):
         if not isinstance(value, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+            raise NotATensorError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
         if value.ndim != 0:
-            raise ValueError(f"{name} must be a scalar tensor, got shape {tuple(value.shape)}")
+            raise ShapeError(f"{name} must be a scalar tensor, got shape {tuple(value.shape)}")
     w_gt = check_positive(w_gt, "w_gt", allow_zero=True)
     w_pseudo = check_positive(w_pseudo, "w_pseudo", allow_zero=True)
     return w_gt * gt_loss + w_pseudo * pseudo_loss

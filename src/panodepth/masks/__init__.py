@@ -2,7 +2,8 @@
 
 ``Masker`` is the interface, ``NoMask`` the default (everything valid) and
 ``GroundedSAMMasker`` the Depth Anywhere masker (Grounding DINO + SAM, prompts "sky" and
-"watermark"). ``precompute_masks`` writes masks of whole images to PNG files once, offline.
+"watermark"). ``precompute_masks`` writes masks of whole images to PNG files once, offline
+(the file format is :mod:`panodepth.io.masks`'s; ``read_valid_mask`` reads one).
 Maskers know nothing about training; see :mod:`panodepth.masks.base` for the conventions.
 """
 

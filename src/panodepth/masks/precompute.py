@@ -3,7 +3,9 @@
 Grounded-SAM is far slower than a training step, so (as in the Depth Anywhere release) masks
 of whole panoramas are computed ahead of training. :func:`precompute_masks` writes each mask
 atomically and skips masks that already exist, so an interrupted run resumes where it stopped;
-unreadable images are reported by name and the run goes on.
+unreadable images are reported by name and the run goes on. The mask file format (255 =
+valid, read as valid from 128) is :mod:`panodepth.io.masks`'s; :func:`read_valid_mask` is its
+reader for the ``"precomputed"`` encoding.
 """
 
 from __future__ import annotations
@@ -13,17 +15,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from ..data.imageio import PanoramaError, read_rgb, write_mask_png
+from panodepth.io.errors import FileFormatError, PanoramaError
+from panodepth.io.images import read_rgb
+from panodepth.io.masks import INVALID, VALID, read_mask, write_mask_png
+
 from .base import Masker, valid_share
 
-VALID = 255
-INVALID = 0
+__all__ = [
+    "INVALID",
+    "VALID",
+    "PrecomputeSummary",
+    "mask_paths",
+    "precompute_masks",
+    "read_valid_mask",
+]
 
 
 @dataclass
@@ -59,17 +68,12 @@ class PrecomputeSummary:
 
 
 def read_valid_mask(path: str | os.PathLike) -> Tensor:
-    """Read a mask PNG as a ``(1, H, W)`` bool tensor (True = valid, i.e. value >= 128)."""
-    path = Path(path)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            arr = np.asarray(im.convert("L"))
-    except FileNotFoundError:
-        raise PanoramaError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise PanoramaError(f"{path}: cannot be read as a mask image ({err})") from None
-    return torch.from_numpy(arr >= 128)[None]
+    """Read a mask PNG as a ``(1, H, W)`` bool tensor (True = valid, i.e. value >= 128).
+
+    The same as :func:`panodepth.io.masks.read_mask` with ``"precomputed"`` (its one rule: a
+    single-channel image; errors are :class:`~panodepth.io.errors.FileFormatError` s).
+    """
+    return read_mask(path, "precomputed")
 
 
 def mask_paths(
@@ -124,7 +128,7 @@ def precompute_masks(
     Args:
         masker: any :class:`~panodepth.masks.Masker`; run under ``torch.no_grad`` on the
             device its parameters are on (CPU for parameter-free maskers).
-        image_paths: RGB images (read with :func:`panodepth.data.imageio.read_rgb`).
+        image_paths: RGB images (read with :func:`panodepth.io.images.read_rgb`).
         out_dir: where masks go (see :func:`mask_paths` for the names).
         root: makes mask paths mirror the image paths relative to ``root``.
         batch_size: images per masker call; consecutive images of the same size are batched.
@@ -146,7 +150,7 @@ def precompute_masks(
         if target.exists() and not overwrite:
             try:
                 share = float(read_valid_mask(target).float().mean())
-            except PanoramaError:
+            except FileFormatError:
                 todo.append(img)  # a damaged mask (not ours: our writes are atomic) is redone
                 continue
             summary.skipped.append(img)

@@ -9,7 +9,9 @@
 * :mod:`~panodepth.metrics.table` — :func:`format_table` (Markdown).
 
 Metrics reuse the masked median of :mod:`panodepth.losses.stats` (same lower-median
-convention as the losses).
+convention as the losses) and the safe reciprocal of :mod:`panodepth.geometry.depth`.
+Inputs are checked with :mod:`panodepth.checks` (shapes, dtypes, arguments); the metrics
+read values back to the host only to return numbers, once per call.
 """
 
 from .align import (

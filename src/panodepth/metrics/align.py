@@ -30,7 +30,8 @@ metric region) is applied by :func:`~panodepth.metrics.evaluate`.
 
 Guards: a median of the prediction ≤ 0 gives scale
 factor 1; a (numerically) constant prediction in the least-squares fit gives scale 0 and
-shift mean(1/g). Computation is in float64.
+shift mean(1/g). Computation is in float64. ``1/x`` is :func:`panodepth.geometry.safe_reciprocal`
+(x ≤ 0 → 0); the medians are :func:`panodepth.losses.masked_median`.
 """
 
 from __future__ import annotations
@@ -38,8 +39,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..checks import (
+    ArgumentError,
+    check_batch_mask,
+    check_choice,
+    check_positive,
+    check_pred_gt,
+)
+from ..geometry.depth import safe_reciprocal
 from ..losses.stats import masked_mean, masked_median
-from ._checks import check_bool_mask, check_max_depth, check_pred_gt, check_pred_kind
 
 ALIGN_MODES: tuple[str, ...] = ("none", "median", "lsq_disparity", "paper", "release")
 """Alignment modes and named protocols accepted by :func:`align` and ``evaluate``."""
@@ -52,6 +60,9 @@ NATIVE_KIND: dict[str, str] = {
     "release": "disparity",
 }
 """The kind of prediction each mode works on; other kinds are converted by 1/x (≤ 0 → 0)."""
+
+PRED_KINDS: tuple[str, ...] = ("depth", "disparity")
+"""What a prediction holds."""
 
 CLAMP_MIN_DEPTH = 0.1
 """Lower clamp (metres) of predictions and GT in the ``paper`` and ``release`` protocols."""
@@ -78,7 +89,7 @@ def release_crop_rows(height: int) -> int:
         (68, 136)
     """
     if isinstance(height, bool) or not isinstance(height, int) or height <= 0:
-        raise ValueError(f"height must be a positive integer, got {height!r}")
+        raise ArgumentError(f"height must be a positive integer, got {height!r}")
     return (RELEASE_CROP_ROWS * height + 256) // 512  # ≈ 0.13·H, always < H/2
 
 
@@ -88,12 +99,6 @@ def release_row_mask(height: int, width: int, device: torch.device | None = None
     rows = torch.zeros(height, width, dtype=torch.bool, device=device)
     rows[crop : height - crop] = True
     return rows
-
-
-def reciprocal(x: Tensor) -> Tensor:
-    """``1/x`` where ``x > 0``, 0 elsewhere (depth ⇄ disparity; 0 = no value)."""
-    ok = x > 0
-    return torch.where(ok, torch.where(ok, x, torch.ones_like(x)).reciprocal(), torch.zeros_like(x))
 
 
 def median_scale(pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
@@ -114,29 +119,51 @@ def median_scale(pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
     return pred * factor[:, None, None]
 
 
-def lsq_scale_shift(pred: Tensor, target: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
-    """Least-squares ``scale, shift`` minimising Σ (scale·pred + shift − target)² per image.
+def lsq_scale_shift(
+    pred: Tensor, target: Tensor, valid: Tensor, weight: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """Least-squares ``scale, shift`` minimising Σ w·(scale·pred + shift − target)² per map.
 
-    Solved in closed form on centred values (numerically stable):
-    ``scale = cov(pred, target) / var(pred)``, ``shift = mean(target) − scale·mean(pred)``.
+    The one least-squares scale-and-shift fit of panodepth. Solved in closed form on centred
+    values (numerically stable): ``scale = cov(pred, target) / var(pred)``,
+    ``shift = mean(target) − scale·mean(pred)``, with (weighted) means over the valid pixels.
     A (numerically) constant prediction (var ≤ 1e-12 · mean(pred²)) gets scale 0 and shift
-    mean(target), the best constant fit.
+    mean(target), the best constant fit; a map without valid pixels gets (0, 0). Values at
+    invalid pixels are ignored, even NaN.
 
     Args:
-        pred: (B, H, W) prediction (e.g. disparity).
-        target: (B, H, W) target (e.g. 1/GT).
-        valid: (B, H, W) bool.
+        pred: (..., H, W) prediction (e.g. disparity); (B, H, W) in :func:`align`.
+        target: (..., H, W) target (e.g. 1/GT).
+        valid: (..., H, W) bool.
+        weight: optional per-pixel weights ≥ 0 broadcastable to ``pred`` (e.g. cos(latitude)
+            for an equal-area fit on equirect maps); None = all 1.
 
     Returns:
-        ``(scale, shift)``, each (B,).
+        ``(scale, shift)``, each of the leading shape (...).
+
+    Example:
+        >>> pred = torch.tensor([[[1.0, 2.0, 3.0]]])
+        >>> lsq_scale_shift(pred, 2 * pred - 1, torch.ones(1, 1, 3, dtype=torch.bool))
+        (tensor([2.]), tensor([-1.]))
     """
-    mean_p = masked_mean(pred, valid)
-    mean_t = masked_mean(target, valid)
-    cp = pred - mean_p[:, None, None]
-    ct = target - mean_t[:, None, None]
-    var = masked_mean(cp * cp, valid)
-    cov = masked_mean(cp * ct, valid)
-    ok = var > 1e-12 * masked_mean(pred * pred, valid)
+    if weight is None:
+        mean = masked_mean
+    else:
+        w = torch.where(valid, weight.to(pred.dtype), 0.0)
+        total = w.flatten(-2).sum(-1)
+        ok_total = total > 0
+
+        def mean(x: Tensor, mask: Tensor) -> Tensor:
+            s = torch.where(mask, w * x, 0.0).flatten(-2).sum(-1)
+            return torch.where(ok_total, s / torch.where(ok_total, total, 1.0), 0.0)
+
+    mean_p = mean(pred, valid)
+    mean_t = mean(target, valid)
+    cp = pred - mean_p[..., None, None]
+    ct = target - mean_t[..., None, None]
+    var = mean(cp * cp, valid)
+    cov = mean(cp * ct, valid)
+    ok = var > 1e-12 * mean(pred * pred, valid)
     scale = torch.where(ok, cov / torch.where(ok, var, torch.ones_like(var)), 0.0)
     return scale, mean_t - scale * mean_p
 
@@ -171,31 +198,32 @@ def align(
         >>> align(3.0 * gt, gt, gt > 0, "median")
         tensor([[[1., 2., 4.]]], dtype=torch.float64)
     """
-    if mode not in ALIGN_MODES:
-        raise ValueError(f"mode must be one of {ALIGN_MODES}, got {mode!r}")
+    check_choice(mode, ALIGN_MODES, "mode")
     native = NATIVE_KIND[mode]
-    pred_kind = native if pred_kind is None else check_pred_kind(pred_kind)
-    max_depth = check_max_depth(max_depth)
+    if pred_kind is not None:
+        check_choice(pred_kind, PRED_KINDS, "pred_kind")
+    max_depth = check_positive(max_depth, "max_depth")
     p, g = check_pred_gt(pred, gt)
     shape = pred.shape
-    valid = check_bool_mask(valid, torch.Size((g.shape[0], *g.shape[-2:])), "valid")
+    valid = check_batch_mask(valid, g.shape, "valid")
     p, g = p.double(), g.double()
-    if pred_kind != native:
-        p = reciprocal(p)
+    if pred_kind not in (None, native):
+        p = safe_reciprocal(p)
 
     if mode == "none":
         out = p
     elif mode == "median":
         out = median_scale(p, g, valid)
     elif mode == "lsq_disparity":
-        scale, shift = lsq_scale_shift(p, reciprocal(g), valid)
+        scale, shift = lsq_scale_shift(p, safe_reciprocal(g), valid)
         disparity = scale[:, None, None] * p + shift[:, None, None]
         out = disparity.clamp_min(1.0 / max_depth).reciprocal()
     elif mode == "paper":
-        out = median_scale(reciprocal(p), g, valid).clamp(CLAMP_MIN_DEPTH, max_depth)
+        out = median_scale(safe_reciprocal(p), g, valid).clamp(CLAMP_MIN_DEPTH, max_depth)
     else:  # release
         valid = valid & release_row_mask(g.shape[-2], g.shape[-1], g.device)
-        scale, shift = lsq_scale_shift(p, reciprocal(g), valid)
-        depth = reciprocal(scale[:, None, None] * p + shift[:, None, None]).clamp(0.0, max_depth)
+        scale, shift = lsq_scale_shift(p, safe_reciprocal(g), valid)
+        depth = safe_reciprocal(scale[:, None, None] * p + shift[:, None, None])
+        depth = depth.clamp(0.0, max_depth)
         out = median_scale(depth, g, valid).clamp(CLAMP_MIN_DEPTH, max_depth)
     return out.reshape(shape)

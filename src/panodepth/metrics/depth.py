@@ -31,7 +31,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._checks import check_bool_mask, check_pred_gt
+from ..checks import check_batch_mask, check_pred_gt
 
 METRIC_NAMES: tuple[str, ...] = (
     "abs_rel",
@@ -68,7 +68,7 @@ def per_image_metrics(pred: Tensor, gt: Tensor, valid: Tensor) -> tuple[dict[str
         (0.1, True)
     """
     pred, gt = check_pred_gt(pred, gt)
-    valid = check_bool_mask(valid, torch.Size((gt.shape[0], *gt.shape[-2:])), "valid")
+    valid = check_batch_mask(valid, gt.shape, "valid")
     pred, gt = pred.double(), gt.double()
     # invalid pixels are replaced by 1 so that no inf/NaN is ever formed there
     g = torch.where(valid, gt, torch.ones_like(gt))

@@ -12,6 +12,8 @@ Conventions:
     * Every metric is computed per image, then averaged over images (the mean of
       per-image means, not a mean pooled over all pixels). Images without a valid pixel
       are left out of the average; with none at all the values are NaN.
+    * :func:`evaluate` and :meth:`DepthMetrics.update` read their numbers back to the host
+      in one transfer per call; nothing else here reads tensor values.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ import math
 import torch
 from torch import Tensor
 
-from ._checks import (
-    check_batch,
-    check_bool_mask,
-    check_max_depth,
+from ..checks import (
+    check_batch_mask,
+    check_choice,
+    check_depth_batch,
+    check_positive,
     check_pred_gt,
-    check_pred_kind,
 )
-from .align import ALIGN_MODES, CLAMP_MIN_DEPTH, align, release_row_mask
+from .align import ALIGN_MODES, CLAMP_MIN_DEPTH, PRED_KINDS, align, release_row_mask
 from .depth import METRIC_NAMES, per_image_metrics
 
 
@@ -46,14 +48,12 @@ def evaluation_mask(
     Returns:
         (B, H, W) bool.
     """
-    if protocol not in ALIGN_MODES:
-        raise ValueError(f"protocol must be one of {ALIGN_MODES}, got {protocol!r}")
-    max_depth = check_max_depth(max_depth)
-    g = check_batch(gt, "gt")
-    shape = torch.Size((g.shape[0], *g.shape[-2:]))
+    check_choice(protocol, ALIGN_MODES, "protocol")
+    max_depth = check_positive(max_depth, "max_depth")
+    g = check_depth_batch(gt, "gt")
     valid = (g > 0) & (g <= max_depth)  # NaN GT compares False: invalid
     if mask is not None:
-        valid = valid & check_bool_mask(mask, shape, "mask")
+        valid = valid & check_batch_mask(mask, g.shape, "mask")
     if protocol == "release":
         valid = valid & release_row_mask(g.shape[-2], g.shape[-1], g.device)
     return valid
@@ -82,7 +82,7 @@ def evaluate_per_image(
         ``(metrics, has_valid)``: name → (B,) float64 values, and the (B,) bool of images
         with at least one valid pixel.
     """
-    pred_kind = check_pred_kind(pred_kind)
+    check_choice(pred_kind, PRED_KINDS, "pred_kind")
     p, g = check_pred_gt(pred, gt)
     valid = evaluation_mask(g, protocol, max_depth, mask)
     depth = align(p, g, valid, protocol, pred_kind=pred_kind, max_depth=max_depth)
@@ -114,10 +114,18 @@ def evaluate(
         0.0
     """
     metrics, has_valid = evaluate_per_image(pred, gt, protocol, pred_kind, max_depth, mask)
-    n = int(has_valid.sum())
+    *sums, n = _sums(metrics, has_valid).tolist()  # the one host read
     if n == 0:
         return dict.fromkeys(METRIC_NAMES, math.nan)
-    return {name: float(values[has_valid].sum()) / n for name, values in metrics.items()}
+    return {name: total / n for name, total in zip(METRIC_NAMES, sums, strict=True)}
+
+
+def _sums(metrics: dict[str, Tensor], has_valid: Tensor) -> Tensor:
+    """(len(METRIC_NAMES) + 1,) float64: each metric summed over the images with a valid
+    pixel, then their count; on the metrics' device (no host read)."""
+    values = torch.stack([metrics[name] for name in METRIC_NAMES])  # (M, B)
+    sums = torch.where(has_valid, values, torch.zeros_like(values)).sum(-1)
+    return torch.cat((sums, has_valid.sum().to(sums.dtype).reshape(1)))
 
 
 class DepthMetrics:
@@ -145,11 +153,11 @@ class DepthMetrics:
     def __init__(
         self, protocol: str = "paper", pred_kind: str = "disparity", max_depth: float = 10.0
     ) -> None:
-        if protocol not in ALIGN_MODES:
-            raise ValueError(f"protocol must be one of {ALIGN_MODES}, got {protocol!r}")
+        check_choice(protocol, ALIGN_MODES, "protocol")
+        check_choice(pred_kind, PRED_KINDS, "pred_kind")
         self.protocol = protocol
-        self.pred_kind = check_pred_kind(pred_kind)
-        self.max_depth = check_max_depth(max_depth)
+        self.pred_kind = pred_kind
+        self.max_depth = check_positive(max_depth, "max_depth")
         self.reset()
 
     def reset(self) -> None:
@@ -162,10 +170,10 @@ class DepthMetrics:
         metrics, has_valid = evaluate_per_image(
             pred, gt, self.protocol, self.pred_kind, self.max_depth, mask
         )
-        sums = torch.stack([metrics[name][has_valid].sum() for name in METRIC_NAMES]).cpu()
-        for name, value in zip(METRIC_NAMES, sums.tolist(), strict=True):
+        *sums, count = _sums(metrics, has_valid).tolist()  # the one host read
+        for name, value in zip(METRIC_NAMES, sums, strict=True):
             self.sums[name] += value
-        self.count += int(has_valid.sum())
+        self.count += int(count)
 
     def merge(self, other: DepthMetrics) -> None:
         """Add the images accumulated by ``other`` (same protocol, kind and max depth)."""

@@ -51,9 +51,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..checks import check_batch_mask, check_choice, check_pred_gt
 from ..geometry import equirect_lonlat, equirect_rays, face_rotations, rotation_matrix
-from ._checks import check_bool_mask, check_pred_gt, check_pred_kind
-from .align import ALIGN_MODES, align
+from .align import ALIGN_MODES, PRED_KINDS, align
 
 CONTROL_ANGLES: tuple[tuple[float, float, float], ...] = (
     (45.0, 30.0, 0.0),
@@ -142,13 +142,12 @@ def seam_statistics(
         error sum, control pairs.
     """
     pred, gt = check_pred_gt(pred, gt)
-    check_pred_kind(pred_kind)
-    if align_mode not in ALIGN_MODES:
-        raise ValueError(f"align_mode must be one of {ALIGN_MODES}, got {align_mode!r}")
+    check_choice(pred_kind, PRED_KINDS, "pred_kind")
+    check_choice(align_mode, ALIGN_MODES, "align_mode")
     _, h, w = gt.shape
     mask = gt > 0
     if valid is not None:
-        mask = mask & check_bool_mask(valid, gt.shape, "valid")
+        mask = mask & check_batch_mask(valid, gt.shape, "valid")
     depth = align(pred, gt, mask, align_mode, pred_kind=pred_kind, max_depth=max_depth)
     mask = mask & (depth > 0) & torch.isfinite(depth)
     one = torch.ones((), dtype=torch.float64, device=gt.device)

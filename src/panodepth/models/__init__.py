@@ -12,7 +12,13 @@ from . import (
     unifuse,  # noqa: F401
 )
 from .base import HEADS, OUTPUTS, Student360, check_panorama_batch
-from .registry import build_model, get_model_builder, list_models, register_model
+from .registry import (
+    build_model,
+    documented_params,
+    get_model_builder,
+    list_models,
+    register_model,
+)
 from .released import ReleasedWeights, ReleaseFormatError, load_released
 
 __all__ = [
@@ -23,6 +29,7 @@ __all__ = [
     "Student360",
     "build_model",
     "check_panorama_batch",
+    "documented_params",
     "get_model_builder",
     "list_models",
     "load_released",

@@ -4,9 +4,11 @@ Forward contract (all students, any registry name):
     input  (B, 3, H, W) RGB in [0, 1], equirect with W = 2·H and H % 32 == 0
            (ImageNet normalisation happens inside the model);
     output (B, 1, H, W), whose meaning is chosen at construction by ``output``:
-      * ``"disparity"``: relative disparity (unknown scale and shift) — for the affine-
-        invariant Depth Anywhere recipe, where only the shape of the map matters;
-      * ``"depth"``: metric depth in metres — for BerHu training on metric ground truth;
+      * ``"disparity"``: relative disparity (unknown scale and shift; output kind
+        ``"relative_disparity"``) — for the affine-invariant Depth Anywhere recipe, where only
+        the shape of the map matters;
+      * ``"depth"``: metric depth in metres (``"metric_depth"``) — for BerHu training on metric
+        ground truth; :meth:`Student360.to_disparity` turns either into disparity;
     and whose last activation by ``head`` (default: the one that suits ``output``):
       * ``"softplus"`` (the default for ``"disparity"``): ≥ 0;
       * ``"sigmoid"`` (the default for ``"depth"``): ``max_depth · sigmoid``, in (0, max_depth);
@@ -26,11 +28,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from panodepth import checks
+from panodepth.conventions import IMAGENET_MEAN, IMAGENET_STD, OutputKind
+from panodepth.geometry import safe_reciprocal
+
 OUTPUTS = ("disparity", "depth")
 HEADS = ("softplus", "sigmoid", "linear")
 DEFAULT_HEADS = {"disparity": "softplus", "depth": "sigmoid"}
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+OUTPUT_KIND_OF: dict[str, OutputKind] = {"disparity": "relative_disparity", "depth": "metric_depth"}
 
 
 class Student360(nn.Module):
@@ -56,6 +61,19 @@ class Student360(nn.Module):
         self.head_kind = head
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), False)
+
+    @property
+    def output_kind(self) -> OutputKind:
+        """What the output means, in the teachers' vocabulary (:mod:`panodepth.conventions`):
+        ``"relative_disparity"`` (``output="disparity"``) or ``"metric_depth"``."""
+        return OUTPUT_KIND_OF[self.output]
+
+    def to_disparity(self, out: Tensor) -> Tensor:
+        """The disparity of an output of this student: as it is for ``"disparity"``,
+        1/metres for ``"depth"`` (0 where the depth is ≤ 0)."""
+        if self.output == "disparity":
+            return out
+        return safe_reciprocal(out, out > 0)
 
     @property
     def min_height(self) -> int:
@@ -92,17 +110,21 @@ def check_release_height(height: int, name: str) -> None:
 
 
 def check_panorama_batch(images: object, multiple: int = 32) -> Tensor:
-    """Check a (B, 3, H, W) float equirect batch with W = 2·H and H % ``multiple`` == 0."""
-    if not isinstance(images, Tensor):
-        raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"images must have shape (B, 3, H, W), got {tuple(images.shape)}")
+    """Check a (B, 3, H, W) float equirect batch with W = 2·H and H % ``multiple`` == 0.
+
+    Shapes and dtype only (:mod:`panodepth.checks`): this runs in every forward pass. With the
+    debug switch on it also refuses NaN/Inf; the [0, 1] range is the callers' boundary check.
+    """
+    images = checks.check_is_tensor(images, "images")
+    checks.check_shape(images, ["B", "3", "H", "W"], name="images")
     if not images.is_floating_point():
-        raise ValueError(f"images must be float RGB in [0, 1], got dtype {images.dtype}")
+        raise checks.DTypeError(f"images must be float RGB in [0, 1], got dtype {images.dtype}")
     h, w = images.shape[-2:]
     if w != 2 * h or h % multiple:
-        raise ValueError(
+        raise checks.ShapeError(
             f"students need equirect input with W = 2·H and H divisible by {multiple}, "
             f"got H×W = {h}×{w}; resize the panorama first (e.g. to 256×512 or 512×1024)"
         )
+    if checks.debug_checks_enabled():
+        checks.check_finite(images, "images")
     return images

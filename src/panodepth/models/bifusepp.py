@@ -174,6 +174,7 @@ class BiFusePP(Student360):
 
     def __init__(
         self,
+        *,
         output: str = "disparity",
         max_depth: float = 10.0,
         pretrained: bool = False,
@@ -232,7 +233,7 @@ class BiFusePP(Student360):
         return F.interpolate(self.out(y), size=x.shape[-2:], mode="bilinear", align_corners=True)
 
 
-@register_model("bifusepp")
+@register_model("bifusepp", params=51_436_257)
 def bifusepp(
     *,
     output: str = "disparity",

@@ -274,6 +274,7 @@ class EGFormer(Student360):
 
     def __init__(
         self,
+        *,
         output: str = "disparity",
         max_depth: float = 10.0,
         drop_path_rate: float = 0.0,
@@ -369,15 +370,29 @@ def _init_weights(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
-@register_model("egformer")
-def egformer(*, output: str = "disparity", max_depth: float = 10.0, **kwargs: object) -> EGFormer:
+@register_model("egformer", params=15_388_647)
+def egformer(
+    *,
+    output: str = "disparity",
+    max_depth: float = 10.0,
+    drop_path_rate: float = 0.0,
+    mlp_ratio: float = 4.0,
+    checkpoint_blocks: bool = True,
+    head: str | None = None,
+    release_math: bool = False,
+) -> EGFormer:
     """EGFormer (Yun et al., ICCV 2023), 15.39 M parameters, no backbone, no pretrained weights.
 
     Args:
         output: ``"disparity"`` (softplus head) or ``"depth"`` (``max_depth · sigmoid``).
         max_depth: metres, for ``output="depth"``.
-        **kwargs: ``head``, ``release_math`` (the release's math, see the module docstring),
-            ``drop_path_rate`` (default 0; the original trains with 0.1), ``mlp_ratio``,
-            ``checkpoint_blocks`` (activation checkpointing per block, default on).
+        drop_path_rate: stochastic depth (default 0; the original trains with 0.1).
+        mlp_ratio: feed-forward width over the embedding width.
+        checkpoint_blocks: activation checkpointing per block in training (default on).
+        head: the last activation if not the one of ``output``; the release's is ``"linear"``.
+        release_math: the release's math (see the module docstring).
     """
-    return EGFormer(output=output, max_depth=max_depth, **kwargs)
+    return EGFormer(
+        output=output, max_depth=max_depth, drop_path_rate=drop_path_rate, mlp_ratio=mlp_ratio,
+        checkpoint_blocks=checkpoint_blocks, head=head, release_math=release_math,
+    )  # fmt: skip

@@ -309,20 +309,26 @@ class HoHoNet(Student360):
         return self.bias.to(coeffs.dtype) + torch.einsum("bkw,kh->bhw", coeffs, basis)[:, None]
 
 
-@register_model("hohonet")
+@register_model("hohonet", params=49_466_433)
 def hohonet(
     *,
     output: str = "disparity",
     max_depth: float = 10.0,
     pretrained: bool = False,
-    **kwargs: object,
+    position_encoding: bool = True,
+    n_components: int = DCT_COMPONENTS,
+    head: str | None = None,
+    release_math: bool = False,
 ) -> HoHoNet:
     """HoHoNet with a ResNet-50, EHC, one transformer layer and a 64-term DCT per column
     (49.47 M parameters).
 
     Paper: https://arxiv.org/abs/2011.11498. Departures from the original code are listed in
     :mod:`panodepth.models.hohonet` (output head, any resolution, longitude-scaled positional
-    encoding). ``kwargs``: ``position_encoding``, ``n_components``, ``head``,
-    ``release_math`` of :class:`HoHoNet`.
+    encoding). The options are :class:`HoHoNet`'s.
     """
-    return HoHoNet(output=output, max_depth=max_depth, pretrained=pretrained, **kwargs)
+    return HoHoNet(
+        output=output, max_depth=max_depth, pretrained=pretrained,
+        position_encoding=position_encoding, n_components=n_components, head=head,
+        release_math=release_math,
+    )  # fmt: skip

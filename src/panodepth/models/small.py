@@ -1,8 +1,8 @@
 """PanoUNet: a small 360° U-Net for CPU demos and tests (registry name ``"pano-unet"``).
 
 Not a published architecture: a compact stand-in for the paper's students (UniFuse,
-BiFuse++, ... at 15–52 M parameters) that trains at tens of images per second on a
-2-core CPU at 64×128, so the Depth Anywhere experiment can run end to end on synthetic
+BiFuse++, ... at 15–52 M parameters) that trains at tens of images per second on two
+CPU cores at 64×128, so the Depth Anywhere experiment can run end to end on synthetic
 domains in minutes. It follows the :class:`~panodepth.models.base.Student360` contract
 (RGB in [0, 1], ImageNet normalisation inside, W = 2·H, H % 32 == 0, ``"disparity"`` or
 ``"depth"`` head).
@@ -104,7 +104,7 @@ class PanoUNet(Student360):
         return self.out_conv(y)
 
 
-@register_model("pano-unet")
+@register_model("pano-unet", params=492_193)
 def pano_unet(
     *, output: str = "disparity", max_depth: float = 10.0, width: int = 16, head: str | None = None
 ) -> PanoUNet:

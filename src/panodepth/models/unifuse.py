@@ -229,19 +229,26 @@ def _encode(stem: nn.Module, stages: nn.ModuleList, x: Tensor) -> list[Tensor]:
     return feats
 
 
-@register_model("unifuse")
+@register_model("unifuse", params=30_263_281)
 def unifuse(
     *,
     output: str = "disparity",
     max_depth: float = 10.0,
     pretrained: bool = False,
-    **kwargs: object,
+    fusion: bool = True,
+    circular_padding: bool = False,
+    squeeze_excite: bool = True,
+    head: str | None = None,
+    release_math: bool = False,
 ) -> UniFuse:
     """UniFuse with two ResNet-18 encoders and CEE fusion at five scales (30.26 M parameters).
 
     Paper: https://arxiv.org/abs/2102.03550. Departures from the original code are listed in
     :mod:`panodepth.models.unifuse` (output head, in-model cube projection, optional
-    longitude-circular padding). ``kwargs``: ``fusion``, ``circular_padding``,
-    ``squeeze_excite``, ``head``, ``release_math`` of :class:`UniFuse`.
+    longitude-circular padding). The options are :class:`UniFuse`'s.
     """
-    return UniFuse(output=output, max_depth=max_depth, pretrained=pretrained, **kwargs)
+    return UniFuse(
+        output=output, max_depth=max_depth, pretrained=pretrained, fusion=fusion,
+        circular_padding=circular_padding, squeeze_excite=squeeze_excite, head=head,
+        release_math=release_math,
+    )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The teacher interface, weights metadata and the registry of named teachers.
+"""The teacher interface and the weights metadata every teacher family shares.
 
 A *teacher* is a frozen perspective depth model. It knows nothing about panoramas: a cube
 face, a perspective crop or a photo are all just images to it. :mod:`panodepth.distill` cuts
@@ -16,27 +16,25 @@ Contract of :meth:`Teacher.forward`:
 
 Named teachers (``"depth-anything-v2-small"``, …) are weights enum members, in the manner of
 torchvision's ``ResNet50_Weights``: data (hub id, parameter count, licence, output kind,
-input size) plus a ``build`` method. :func:`build_teacher` takes a name, a member, a hub id or
-a local directory.
+input size) plus a ``build`` method. The names live in :mod:`.registry`, which sits above
+the implementations; this module imports none of its siblings.
 """
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
+from panodepth.conventions import OutputKind
+
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-OutputKind = Literal["relative_disparity", "metric_disparity"]
-OUTPUT_KINDS: tuple[str, ...] = ("relative_disparity", "metric_disparity")
 
 
 class TeacherLoadError(ValueError):
@@ -178,79 +176,42 @@ class WeightsEnum(Enum):
     def input_size(self) -> int:
         return self.value.input_size
 
-    def build(self, **kwargs: Any) -> Teacher:
-        """The teacher with these weights; ``kwargs`` go to the teacher's constructor."""
+    def build(
+        self,
+        *,
+        input_size: int | None = None,
+        chunk_size: int | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | str | None = None,
+        local_files_only: bool | None = None,
+    ) -> Teacher:
+        """The teacher with these weights; each option goes to the teacher's constructor
+        (see :func:`teacher_options`; ``None`` keeps the constructor's default)."""
         raise NotImplementedError
 
 
-TEACHERS: dict[str, WeightsEnum] = {}
-"""Registered teacher names → weights members (fill it with :func:`register_teacher`)."""
-
-
-def register_teacher(name: str, weights: WeightsEnum) -> None:
-    """Register ``weights`` under ``name`` (lower case, no ``/``); duplicate names raise."""
-    if name != name.lower() or "/" in name or not name:
-        raise ValueError(f"teacher names are lower case without '/', got {name!r}")
-    if name in TEACHERS:
-        raise ValueError(f"a teacher named {name!r} is already registered ({TEACHERS[name]})")
-    TEACHERS[name] = weights
-
-
-def list_teachers() -> list[str]:
-    """Sorted names accepted by :func:`build_teacher`."""
-    return sorted(TEACHERS)
-
-
-def get_teacher_weights(name: str) -> WeightsEnum:
-    """The weights member registered under ``name`` (case-insensitive)."""
-    try:
-        return TEACHERS[name.lower()]
-    except KeyError:
-        raise ValueError(f"unknown teacher name {name!r}; registered: {list_teachers()}") from None
-
-
-def build_teacher(name_or_path: str | os.PathLike | WeightsEnum, **kwargs: Any) -> Teacher:
-    """Build a teacher from a registered name, a weights member, a hub id or a local directory.
-
-    Resolution order: a weights member; a string naming an *existing directory* (loaded from
-    that directory, even if it looks like a registered name); a registered name
-    (:func:`list_teachers`, case-insensitive; ``"synthetic-small"`` is the small teacher
-    shipped in the package); a path ending in ``.safetensors`` (a
-    :class:`~panodepth.teachers.SmallTeacher` file written by ``panodepth train-teacher``;
-    a missing or corrupt file raises :class:`TeacherLoadError`); anything else is a hub id or
-    directory for
-    :class:`~panodepth.teachers.DepthAnythingTeacher` (any ``AutoModelForDepthEstimation``
-    checkpoint in the Depth Anything format).
+def teacher_options(
+    input_size: int | None,
+    chunk_size: int | None,
+    device: torch.device | str | None,
+    dtype: torch.dtype | str | None,
+    local_files_only: bool | None,
+) -> dict[str, Any]:
+    """The options every teacher constructor takes, keeping only those given (not ``None``).
 
     Args:
-        name_or_path: e.g. ``"depth-anything-v2-small"``,
-            ``"depth-anything/Depth-Anything-V2-Small-hf"`` or ``"/data/weights/da2-small"``.
-        **kwargs: passed to the teacher's constructor (``input_size``, ``chunk_size``,
-            ``device``, ``dtype``, ``local_files_only``). A registered Depth Anything name
-            sets ``input_size`` from its metadata unless given (``"synthetic-small"`` runs
-            at the input's own size unless ``input_size`` is given).
-
-    Raises:
-        TeacherLoadError: the weights cannot be found (e.g. offline and not cached).
-
-    Example:
-        >>> teacher = build_teacher("depth-anything-v2-small", device="cuda")  # doctest: +SKIP
-        >>> disparity = teacher(faces)  # (N, 3, S, S) → (N, 1, S, S)  # doctest: +SKIP
+        input_size: side the images are resized to before the model (teacher-specific rule).
+        chunk_size: images per forward pass (bounds peak memory, not the result).
+        device: where the model lives.
+        dtype: the model's dtype (a ``torch.dtype`` or a name such as ``"bf16"``).
+        local_files_only: never touch the network (``None``: Depth Anything reads
+            ``HF_HUB_OFFLINE``; the small teacher's weights are always a local file).
     """
-    if isinstance(name_or_path, WeightsEnum):
-        return name_or_path.build(**kwargs)
-    if not isinstance(name_or_path, (str, os.PathLike)):
-        raise TypeError(
-            f"name_or_path must be a str, os.PathLike or weights member, "
-            f"got {type(name_or_path).__name__}"
-        )
-    source = os.fspath(name_or_path)
-    if not os.path.isdir(source) and source.lower() in TEACHERS:
-        return TEACHERS[source.lower()].build(**kwargs)
-    if source.endswith(".safetensors"):  # a file written by panodepth train-teacher
-        from .small import SmallTeacher  # local import: that module imports this
-
-        return SmallTeacher(source, **kwargs)
-    from .depth_anything import DepthAnythingTeacher  # local import: that module imports this
-
-    return DepthAnythingTeacher(source, **kwargs)
+    options = {
+        "input_size": input_size,
+        "chunk_size": chunk_size,
+        "device": device,
+        "dtype": dtype,
+        "local_files_only": local_files_only,
+    }
+    return {k: v for k, v in options.items() if v is not None}

@@ -48,6 +48,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from panodepth.conventions import IMAGENET_MEAN, IMAGENET_STD
+from panodepth.geometry import safe_reciprocal
+
 from .base import (
     Teacher,
     TeacherLoadError,
@@ -55,11 +58,9 @@ from .base import (
     WeightsEnum,
     check_images,
     predict_in_chunks,
-    register_teacher,
+    teacher_options,
 )
 
-IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
-IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 DEFAULT_HUB_ID = "depth-anything/Depth-Anything-V2-Small-hf"
 
 _PAPER_V1 = "https://arxiv.org/abs/2401.10891"
@@ -125,18 +126,21 @@ class DepthAnythingWeights(WeightsEnum):
     )
     DEFAULT = V2_SMALL
 
-    def build(self, **kwargs: Any) -> DepthAnythingTeacher:
-        """``DepthAnythingTeacher(self.hub_id, input_size=self.input_size, **kwargs)``."""
-        kwargs.setdefault("input_size", self.input_size)
-        return DepthAnythingTeacher(self.hub_id, **kwargs)
-
-
-for _version in ("v1", "v2"):
-    for _size in ("small", "base", "large"):
-        register_teacher(
-            f"depth-anything-{_version}-{_size}",
-            DepthAnythingWeights[f"{_version.upper()}_{_size.upper()}"],
-        )
+    def build(
+        self,
+        *,
+        input_size: int | None = None,
+        chunk_size: int | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | str | None = None,
+        local_files_only: bool | None = None,
+    ) -> DepthAnythingTeacher:
+        """``DepthAnythingTeacher(self.hub_id, ...)``; ``input_size`` defaults to the
+        weights' own (518), the other options to the constructor's defaults."""
+        if input_size is None:
+            input_size = self.input_size
+        options = teacher_options(input_size, chunk_size, device, dtype, local_files_only)
+        return DepthAnythingTeacher(self.hub_id, **options)
 
 
 class DepthAnythingTeacher(Teacher):
@@ -251,18 +255,12 @@ class DepthAnythingTeacher(Teacher):
             pred = self.model(pixel_values=x).predicted_depth  # (n, h', w')
             pred = pred.to(torch.float32).unsqueeze(1)
             if self.is_metric:
-                pred = _depth_to_disparity(pred)
+                pred = safe_reciprocal(pred)
             return F.interpolate(
                 pred, size=(height, width), mode="bilinear", align_corners=False, antialias=True
             )
 
         return predict_in_chunks(images, self.chunk_size, param.device, predict)
-
-
-def _depth_to_disparity(depth: Tensor) -> Tensor:
-    """1 / depth where depth > 0, else 0."""
-    positive = depth > 0
-    return torch.where(positive, 1.0 / torch.where(positive, depth, 1.0), 0.0)
 
 
 def _patch_size(config: Any) -> int:

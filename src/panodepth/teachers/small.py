@@ -36,13 +36,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from panodepth.conventions import IMAGENET_MEAN, IMAGENET_STD
+from panodepth.io import atomic_save
+
 from .base import (
     Teacher,
     TeacherLoadError,
     TeacherWeights,
     WeightsEnum,
     predict_in_chunks,
-    register_teacher,
+    teacher_options,
 )
 
 FORMAT = "panodepth-small-teacher/1"
@@ -53,9 +56,6 @@ MULTIPLE = 16
 
 SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "synthetic-small.safetensors"
 """The weights shipped in the package (``build_teacher("synthetic-small")``)."""
-
-_MEAN = (0.485, 0.456, 0.406)
-_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,8 @@ class SmallUNet(nn.Module):
         super().__init__()
         self.config = config or SmallUNetConfig()
         w, g = self.config.widths, self.config.groups
-        self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.enc = nn.ModuleList([_Block(3, w[0], g)])
         self.enc.extend(_Block(w[i], w[i + 1], g) for i in range(4))
         self.dec = nn.ModuleList(_Block(w[i + 1] + w[i], w[i], g) for i in reversed(range(4)))
@@ -163,7 +163,7 @@ def save_small_teacher(
     Returns:
         The path written.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     extra = dict(metadata or {})
     reserved = {"format", "arch"} & set(extra)
@@ -175,11 +175,9 @@ def save_small_teacher(
         k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).cpu().contiguous()
         for k, v in net.state_dict().items()
     }
+    data = save(tensors, metadata=meta)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    os.replace(tmp, path)
+    atomic_save(path, lambda f: f.write(data))
     return path
 
 
@@ -363,9 +361,15 @@ class SmallTeacherWeights(WeightsEnum):
     )
     DEFAULT = SYNTHETIC_SMALL
 
-    def build(self, **kwargs: Any) -> SmallTeacher:
-        """``SmallTeacher(<shipped file>, **kwargs)`` (runs at the input's size by default)."""
-        return SmallTeacher(self.hub_id, **kwargs)
-
-
-register_teacher("synthetic-small", SmallTeacherWeights.SYNTHETIC_SMALL)
+    def build(
+        self,
+        *,
+        input_size: int | None = None,
+        chunk_size: int | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | str | None = None,
+        local_files_only: bool | None = None,
+    ) -> SmallTeacher:
+        """``SmallTeacher(<shipped file>, ...)`` (runs at the input's size by default)."""
+        options = teacher_options(input_size, chunk_size, device, dtype, local_files_only)
+        return SmallTeacher(self.hub_id, **options)

@@ -1,146 +1,30 @@
-"""Saving and loading students: safetensors student files, Lightning checkpoints and the
-Depth Anywhere release's checkpoints.
+"""Student checkpoints, seen from training: the format lives in :mod:`panodepth.io.students`.
 
-A student file (``.safetensors``) holds the model's state dict (weights only: projection
-grids are not state) and, in its metadata, the registry name and the JSON options it was
-built with, so :func:`load_student` can rebuild it without the caller knowing them; further
-metadata (e.g. where a converted release checkpoint came from) is free-form text,
-:func:`read_student_metadata`.
-
-A Lightning checkpoint (``.ckpt``) of :class:`~panodepth.training.DepthAnywhere` holds the
-student under the ``student.`` prefix of its state dict and the builder arguments in its
-hyper-parameters; it is read with ``torch.load(weights_only=True)`` (no arbitrary pickles).
-
-A released checkpoint (a ``.pth`` file of the Depth Anywhere release, or its name such as
-``"unifuse-mp3d-st3d"``) is converted in memory by :mod:`panodepth.models.released`.
-
-Loading is strict: missing or unexpected keys raise a :class:`ValueError` naming the file.
+Saving and loading students (safetensors student files, Lightning ``.ckpt`` files of
+:class:`~panodepth.training.DepthAnywhere`, the release's ``.pth`` files) moved to
+:mod:`panodepth.io.students`, which does not import Lightning, so that ``panodepth predict``
+and ``eval`` can load a student without the training stack. This module re-exports its
+names so that ``panodepth.training`` and ``panodepth.training.checkpoint`` keep working.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save
-
-from panodepth.data.imageio import atomic_save
-from panodepth.models import Student360, build_model
-from panodepth.models.released import (
-    convert_state_dict,
-    read_release_file,
-    released_names,
-    resolve_released,
+from panodepth.io.students import (
+    FORMAT,
+    STUDENT_PREFIX,
+    load_student,
+    load_student_weights,
+    read_student_file,
+    read_student_metadata,
+    save_student,
 )
 
-FORMAT = "panodepth-student/1"
-STUDENT_PREFIX = "student."
-
-
-def save_student(
-    model: Student360, path: str | os.PathLike, metadata: dict[str, str] | None = None
-) -> Path:
-    """Write ``model`` (built by :func:`build_model`) to ``path`` atomically, with extra text
-    ``metadata`` (keys other than ``format``, ``name`` and ``options``)."""
-    name = getattr(model, "model_name", None)
-    if name is None:
-        raise ValueError("save_student needs a model made by build_model (it records the name)")
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    meta = {str(k): str(v) for k, v in (metadata or {}).items()}
-    meta.update(format=FORMAT, name=name, options=json.dumps(model.model_options))
-    blob = save(state, metadata=meta)
-    atomic_save(Path(path), lambda f: f.write(blob))
-    return Path(path)
-
-
-def read_student_file(path: str | os.PathLike) -> tuple[str, dict[str, Any], dict]:
-    """``(registry name, builder options, state dict)`` of a student file, a Lightning ckpt,
-    or a released checkpoint (``.pth`` file or name, converted in memory)."""
-    if os.fspath(path).lower() in released_names() or Path(path).suffix.lower() == ".pth":
-        file = resolve_released(path)
-        conv = convert_state_dict(read_release_file(file), source=str(file))
-        return conv.arch, conv.options, conv.state
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: checkpoint not found")
-    if path.suffix == ".ckpt":
-        return _read_lightning(path)
-    meta, state = _read_safetensors(path)
-    return meta["name"], json.loads(meta["options"]), state
-
-
-def read_student_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """The metadata of a student file: ``format``, ``name``, ``options`` (JSON) and any extra
-    entries written by :func:`save_student` (e.g. ``panodepth convert``'s provenance)."""
-    return _read_safetensors(Path(path), tensors=False)[0]
-
-
-def _read_safetensors(path: Path, tensors: bool = True) -> tuple[dict[str, str], dict]:
-    if not path.is_file():
-        raise ValueError(f"{path}: checkpoint not found")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            state = {key: f.get_tensor(key) for key in f.keys()} if tensors else {}  # noqa: SIM118
-    except (OSError, SafetensorError) as err:
-        raise ValueError(f"{path}: not a readable student checkpoint ({err})") from None
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a panodepth student file (format {meta.get('format')!r})")
-    return meta, state
-
-
-def _read_lightning(path: Path) -> tuple[str, dict[str, Any], dict]:
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # pickle, zip and torch errors alike
-        raise ValueError(f"{path}: not a readable Lightning checkpoint ({err})") from None
-    hp = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
-    if not isinstance(hp, dict) or "student" not in hp or "state_dict" not in ckpt:
-        raise ValueError(f"{path}: not a checkpoint of panodepth's DepthAnywhere module")
-    options = {
-        **(hp.get("student_options") or {}),
-        "output": hp.get("output", "disparity"),
-        "max_depth": hp.get("max_depth", 10.0),
-    }
-    state = {
-        key[len(STUDENT_PREFIX) :]: value
-        for key, value in ckpt["state_dict"].items()
-        if key.startswith(STUDENT_PREFIX)
-    }
-    return hp["student"], options, state
-
-
-def load_student_weights(model: Student360, path: str | os.PathLike) -> Student360:
-    """Load the weights of a student file / Lightning ckpt into ``model`` (strict)."""
-    name, options, state = read_student_file(path)
-    _load_state(model, state, Path(path), name, options)
-    return model
-
-
-def load_student(path: str | os.PathLike, **overrides: object) -> Student360:
-    """Rebuild and load a student saved by :func:`save_student` or trained by
-    :class:`~panodepth.training.DepthAnywhere` (``.ckpt``); ``overrides`` change options that
-    do not affect the weights, e.g. ``max_depth``."""
-    name, options, state = read_student_file(path)
-    options = {**options, **overrides}
-    model = build_model(name, **options)
-    _load_state(model, state, Path(path), name, options)
-    return model
-
-
-def _load_state(
-    model: Student360, state: dict, path: Path, name: str, options: dict[str, Any]
-) -> None:
-    try:
-        missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as err:  # shape mismatches raise even with strict=False
-        raise ValueError(f"{path}: weights do not fit {name} {options}: {str(err)[:300]}") from None
-    if missing or unexpected:
-        raise ValueError(
-            f"{path}: weights do not fit {name} {options}: missing {missing[:5]}, "
-            f"unexpected {unexpected[:5]}"
-        )
+__all__ = [
+    "FORMAT",
+    "STUDENT_PREFIX",
+    "load_student",
+    "load_student_weights",
+    "read_student_file",
+    "read_student_metadata",
+    "save_student",
+]

@@ -65,6 +65,10 @@ class PanoramaDataModule(L.LightningDataModule):
         eval_batch_size: panoramas per validation / test step.
         num_workers: data loader worker processes per training process.
         seed: shuffling and augmentation seed.
+        height: working height of every dataset (W = 2·H); ``None``: each dataset's own.
+        max_depth: GT valid in (0, max_depth] m for every dataset; ``None``: each dataset's
+            own. ``panodepth fit`` links it to ``model.max_depth`` (one value for both, so a
+            model trained to 20 m never sees ground truth clipped at a dataset's 10 m).
     """
 
     def __init__(
@@ -79,12 +83,25 @@ class PanoramaDataModule(L.LightningDataModule):
         eval_batch_size: int = 1,
         num_workers: int = 2,
         seed: int = 0,
+        height: int | None = None,
+        max_depth: float | None = None,
     ) -> None:
         super().__init__()
         if labeled is None and unlabeled is None:
             raise ValueError("the data module needs a labeled or an unlabeled dataset to train")
         if ratio < 1:
             raise ValueError(f"ratio must be a positive integer, got {ratio}")
+        if height is not None and (isinstance(height, bool) or height < 32 or height % 32):
+            raise ValueError(f"height must be a multiple of 32 (≥ 32), got {height!r}")
+        if max_depth is not None and not max_depth > 0:
+            raise ValueError(f"max_depth must be a positive number of metres, got {max_depth!r}")
+        for dataset in (labeled, unlabeled, val, test):
+            if dataset is None:
+                continue
+            if height is not None and hasattr(dataset, "height"):
+                dataset.height = int(height)
+            if max_depth is not None and hasattr(dataset, "max_depth"):
+                dataset.max_depth = float(max_depth)
         if pseudo_labels is not None and unlabeled is not None:
             unlabeled = CachedPseudoLabels(unlabeled, pseudo_labels, seed=seed)
         self.labeled, self.unlabeled = labeled, unlabeled

@@ -41,10 +41,10 @@ from torch import Tensor, nn
 from panodepth.data.augment import undo_roll_flip
 from panodepth.distill import FaceProjection, PseudoLabeler, PseudoLabels, pseudo_label_loss
 from panodepth.distill.projection import panorama_to_faces
-from panodepth.losses import affine_invariant_loss, berhu_loss, gt_disparity_target
+from panodepth.losses import affine_invariant_loss, berhu_loss, gt_disparity_target, total_loss
 from panodepth.metrics import METRIC_NAMES, DepthMetrics
 from panodepth.models import Student360, build_model
-from panodepth.teachers.training import lr_factor
+from panodepth.training.schedule import lr_factor
 
 from .checkpoint import load_student_weights
 
@@ -143,11 +143,6 @@ class DepthAnywhere(L.LightningModule):
         """(B, 3, H, W) panoramas in [0, 1] → (B, 1, H, W) disparity or depth (``output``)."""
         return self.student(images)
 
-    def to_disparity(self, pred: Tensor) -> Tensor:
-        if self.hparams.output == "disparity":
-            return pred
-        return pred.clamp_min(1e-6).reciprocal()
-
     def on_fit_start(self) -> None:
         self.helpers.to(self.device)
 
@@ -159,7 +154,9 @@ class DepthAnywhere(L.LightningModule):
         if hp.gt_loss == "berhu":
             return berhu_loss(pred, depth, valid)
         target, mask = gt_disparity_target(depth, hp.max_depth, mask=valid)
-        return affine_invariant_loss(self.to_disparity(pred), target, mask, min_mad=hp.min_mad)
+        return affine_invariant_loss(
+            self.student.to_disparity(pred), target, mask, min_mad=hp.min_mad
+        )
 
     def pseudo_labels(self, sample: dict[str, Tensor]) -> tuple[PseudoLabels, bool]:
         """Labels of an unlabeled batch and whether they are in the augmented frame."""
@@ -182,14 +179,15 @@ class DepthAnywhere(L.LightningModule):
 
     def pseudo_term(self, pred: Tensor, sample: dict[str, Tensor]) -> Tensor:
         labels, augmented_frame = self.pseudo_labels(sample)
-        disparity = self.to_disparity(pred)
+        disparity = self.student.to_disparity(pred)
         region = sample.get("region_valid")
         if not augmented_frame:
             disparity = undo_roll_flip(disparity, sample["roll"], sample["flip"])
             if region is not None:
                 region = undo_roll_flip(region, sample["roll"], sample["flip"])
         if region is not None:  # a face pixel counts only if its whole footprint is valid
-            faces = panorama_to_faces(region.float(), labels.rotation, labels.projection)
+            grid = labels.face_grid(*region.shape[-2:])  # shared with the student's mapping
+            faces = panorama_to_faces(region.float(), labels.rotation, labels.projection, grid=grid)
             labels.valid = labels.valid & (faces >= 0.999)
         return pseudo_label_loss(disparity, labels, min_mad=self.hparams.min_mad)
 
@@ -197,8 +195,7 @@ class DepthAnywhere(L.LightningModule):
         parts = [(key, batch[key]) for key in ("labeled", "unlabeled") if batch.get(key)]
         images = torch.cat([sample["rgb"] for _, sample in parts])
         pred = self(images).float()
-        loss = pred.new_zeros(())
-        weights = {"labeled": self.hparams.w_gt, "unlabeled": self.hparams.w_pseudo}
+        terms = {"labeled": pred.new_zeros(()), "unlabeled": pred.new_zeros(())}
         start = 0
         for key, sample in parts:
             n = sample["rgb"].shape[0]
@@ -209,7 +206,9 @@ class DepthAnywhere(L.LightningModule):
             else:
                 term, name = self.pseudo_term(part, sample), "loss_pseudo"
             self.log(f"train/{name}", term, batch_size=n, sync_dist=True)
-            loss = loss + weights[key] * term
+            terms[key] = term
+        hp = self.hparams
+        loss = total_loss(terms["labeled"], terms["unlabeled"], hp.w_gt, hp.w_pseudo)
         self.log("train/loss", loss, prog_bar=True, batch_size=images.shape[0], sync_dist=True)
         return loss
 

@@ -19,23 +19,25 @@ Sample dict (the contract with :mod:`panodepth.training`; B× added by collation
 
 Conventions:
     * Size: every sample is ``height × 2·height`` (``height=None`` keeps the file's height).
-      RGB is resized by :func:`~panodepth.data.imageio.load_panorama` (bilinear,
+      RGB is resized by :func:`~panodepth.io.images.load_panorama` (bilinear,
       antialiased; files within its 2:1 tolerance are resized with a warning, others
       rejected). Depth and masks are resized with ``nearest-exact``: depth values are never
       interpolated, so every output value is one of the file's values.
     * Depth files: 16-bit PNG with an explicit scale (metres per unit) given by the reader,
       never guessed from a path; raw 0 (and the reader's ``invalid`` raw value) = invalid.
       ``.npy`` / ``.exr`` hold float metres (the scale is ignored); non-finite or ≤ 0 =
-      invalid. An 8-bit PNG is rejected (it is a visualisation, not depth).
-    * Masks: ``"labels"`` — label maps, 0 = valid, anything else invalid (the synthetic
-      ``mask/`` folders); ``"precomputed"`` — :func:`panodepth.masks.precompute_masks`
-      files, value ≥ 128 = valid.
+      invalid. An 8-bit PNG is rejected (it is a visualisation, not depth). The files are
+      decoded and validated by :mod:`panodepth.io` (``depth_png``, ``npy``, ``exr``).
+    * Masks (:mod:`panodepth.io.masks`): ``"labels"`` — label maps, 0 = valid, anything else
+      invalid (the synthetic ``mask/`` folders); ``"precomputed"`` —
+      :func:`panodepth.masks.precompute_masks` files, value ≥ 128 = valid.
     * RGB, depth and mask files of one sample must have the same H×W.
 
 Errors: every problem raises :class:`DatasetError` (a ``ValueError``) naming the file (and
-line) and what is wrong. Layout problems (missing root, no panoramas, missing partner
-files, bad list-file lines, duplicate names) raise at construction; unreadable or corrupt
-files, wrong bit depth or mismatched shapes raise when the sample is read.
+line) and what is wrong (the errors of :mod:`panodepth.io` are re-raised as DatasetError).
+Layout problems (missing root, no panoramas, missing partner files, bad list-file lines,
+duplicate names) raise at construction; unreadable or corrupt files, wrong bit depth or
+mismatched shapes raise when the sample is read.
 
 Reproducibility: the augmentation of a sample is drawn from a ``torch.Generator`` seeded
 with ``(dataset seed, *key)``. ``dataset[i]`` uses ``key = (epoch, i)`` (``set_epoch``);
@@ -50,7 +52,6 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -59,14 +60,38 @@ from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ..augment import Augment
-from ..imageio import PanoramaError, load_panorama
+from panodepth.io import inputs as io_inputs
+from panodepth.io import masks as io_masks
+from panodepth.io.depth_png import read_depth_png
+from panodepth.io.errors import FileFormatError, InputError
+from panodepth.io.exr import read_exr
+from panodepth.io.images import load_panorama
+from panodepth.io.inputs import IMAGE_SUFFIXES, strip_suffix
+from panodepth.io.masks import MASK_FORMATS, MaskFormat
+from panodepth.io.npy import read_npy
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+from ..augment import Augment
+
 DEPTH_SUFFIXES = (".png", ".npy", ".exr")
-MaskFormat = Literal["labels", "precomputed"]
-MASK_FORMATS = ("labels", "precomputed")
-PRECOMPUTED_VALID_MIN = 128  # panodepth.masks.precompute_masks: 255 valid, 0 invalid
+
+__all__ = [
+    "DEPTH_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "MASK_FORMATS",
+    "DatasetError",
+    "DepthEncoding",
+    "MaskFormat",
+    "PanoramaDataset",
+    "Record",
+    "image_size",
+    "read_depth",
+    "read_list_lines",
+    "read_mask",
+    "require_dir",
+    "resize_nearest",
+    "sample_generator",
+    "strip_suffix",
+]
 
 
 class DatasetError(ValueError):
@@ -250,23 +275,12 @@ def sample_generator(seed: int, key: Iterable[int]) -> torch.Generator:
 def read_list_lines(list_file: str | os.PathLike) -> list[tuple[int, list[str]]]:
     """``(line number, fields)`` of a whitespace-separated list file; ``#`` starts a comment.
 
-    Paths in list files cannot contain spaces.
+    Paths in list files cannot contain spaces (:func:`panodepth.io.inputs.read_list_lines`).
     """
-    list_file = Path(list_file)
-    if not list_file.is_file():
-        raise DatasetError(f"{list_file}: list file not found")
     try:
-        text = list_file.read_text()
-    except (OSError, UnicodeDecodeError) as err:
-        raise DatasetError(f"{list_file}: cannot be read as a text list file ({err})") from None
-    lines = []
-    for number, line in enumerate(text.splitlines(), 1):
-        fields = line.split("#", 1)[0].split()
-        if fields:
-            lines.append((number, fields))
-    if not lines:
-        raise DatasetError(f"{list_file}: list file has no entries")
-    return lines
+        return io_inputs.read_list_lines(list_file)
+    except InputError as err:
+        raise DatasetError(str(err)) from None
 
 
 def require_dir(path: str | os.PathLike, what: str) -> Path:
@@ -275,12 +289,6 @@ def require_dir(path: str | os.PathLike, what: str) -> Path:
     if not path.is_dir():
         raise DatasetError(f"{path}: {what} folder not found")
     return path
-
-
-def strip_suffix(path: str | os.PathLike) -> str:
-    """A POSIX-style path without its file suffix: the default sample name."""
-    p = Path(path)
-    return p.with_suffix("").as_posix()
 
 
 def image_size(path: Path) -> tuple[int, int]:
@@ -302,39 +310,28 @@ def read_depth(path: Path, encoding: DepthEncoding) -> Tensor:
     ``.npy`` / ``.exr``: float metres as stored (H×W or 1×H×W).
     """
     suffix = path.suffix.lower()
-    if suffix == ".png":
-        if encoding.scale is None:
-            raise DatasetError(f"{path}: a 16-bit depth PNG needs an explicit depth scale")
-        raw = _read_depth_png(path)
-        metres = torch.from_numpy(raw.astype(np.float64) * encoding.scale).float()
-        if encoding.invalid is not None:
-            metres[torch.from_numpy(raw == encoding.invalid)] = 0.0
-        return metres[None]
-    if suffix == ".npy":
-        arr = _read_npy(path)
-    elif suffix == ".exr":
-        arr = _read_exr(path)
-    else:
+    if suffix not in DEPTH_SUFFIXES:
         raise DatasetError(f"{path}: unsupported depth file type (use {', '.join(DEPTH_SUFFIXES)})")
-    if arr.ndim == 3 and arr.shape[0] == 1:
-        arr = arr[0]
-    if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.floating):
-        raise DatasetError(
-            f"{path}: expected an H×W float depth map in metres, got shape {arr.shape} "
-            f"and dtype {arr.dtype}"
-        )
-    return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))[None]
+    if suffix == ".png" and encoding.scale is None:
+        raise DatasetError(f"{path}: a 16-bit depth PNG needs an explicit depth scale")
+    try:
+        if suffix == ".png":
+            depth = read_depth_png(path, encoding.scale).depth(encoding.invalid)
+        elif suffix == ".npy":
+            depth = read_npy(path)
+        else:
+            depth = read_exr(path)
+    except FileFormatError as err:
+        raise DatasetError(str(err)) from None
+    return torch.from_numpy(depth)[None]
 
 
 def read_mask(path: Path, mask_format: MaskFormat) -> Tensor:
-    """A mask PNG as a bool 1×H×W tensor, True = valid (see the module docstring)."""
-    mode, arr = _open_image(path, "a mask image")
-    if arr.ndim != 2:
-        raise DatasetError(f"{path}: expected a single-channel mask, got mode {mode} {arr.shape}")
-    if mode == "1":
-        arr = arr.astype(np.uint8) * 255
-    valid = arr == 0 if mask_format == "labels" else arr >= PRECOMPUTED_VALID_MIN
-    return torch.from_numpy(np.ascontiguousarray(valid))[None]
+    """A mask PNG as a bool 1×H×W tensor, True = valid (:func:`panodepth.io.masks.read_mask`)."""
+    try:
+        return io_masks.read_mask(path, mask_format)
+    except FileFormatError as err:
+        raise DatasetError(str(err)) from None
 
 
 def resize_nearest(x: Tensor, size: tuple[int, int]) -> Tensor:
@@ -346,63 +343,11 @@ def resize_nearest(x: Tensor, size: tuple[int, int]) -> Tensor:
     return out.bool() if x.dtype == torch.bool else out
 
 
-def _open_image(path: Path, what: str) -> tuple[str, np.ndarray]:
-    """(PIL mode, pixel array) of an image file, or a DatasetError naming it."""
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return im.mode, np.asarray(im)
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise DatasetError(f"{path}: cannot be read as {what} ({err})") from None
-
-
 def _load_rgb(path: Path, height: int | None) -> Tensor:
     try:
         return load_panorama(path, height)  # warns when it resizes a not-quite-2:1 file
-    except PanoramaError as err:
+    except FileFormatError as err:
         raise DatasetError(str(err)) from None
-
-
-def _read_depth_png(path: Path) -> np.ndarray:
-    mode, arr = _open_image(path, "a depth image")
-    if mode not in ("I;16", "I;16B", "I;16L", "I") or arr.ndim != 2:
-        bits = "8-bit " if arr.dtype == np.uint8 else ""
-        raise DatasetError(
-            f"{path}: expected a 16-bit single-channel depth PNG, got a {bits}{mode} image "
-            f"of shape {arr.shape} (an 8-bit or colour image is a visualisation, not depth)"
-        )
-    if arr.dtype != np.uint16 and (arr.min() < 0 or arr.max() > 65535):
-        raise DatasetError(f"{path}: depth values outside the 16-bit range")
-    return arr
-
-
-def _read_npy(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except (OSError, ValueError, EOFError) as err:
-        raise DatasetError(f"{path}: cannot be read as a .npy array ({err})") from None
-
-
-def _read_exr(path: Path) -> np.ndarray:
-    import OpenEXR  # optional at import time: only EXR depth needs it
-
-    if not path.is_file():
-        raise DatasetError(f"{path}: file not found")
-    try:
-        with OpenEXR.File(str(path)) as f:
-            channels = {name: ch.pixels for name, ch in f.channels().items()}
-    except (RuntimeError, OSError, ValueError) as err:
-        raise DatasetError(f"{path}: cannot be read as an EXR image ({err})") from None
-    for name in ("Z", "Y", "depth", "R"):
-        if name in channels:
-            return np.asarray(channels[name])
-    if len(channels) == 1:
-        return np.asarray(next(iter(channels.values())))
-    raise DatasetError(f"{path}: no depth channel (Z, Y, depth or R) among {sorted(channels)}")
 
 
 def _check_same_size(path: Path, x: Tensor, rgb: Path, native: tuple[int, int] | None) -> None:

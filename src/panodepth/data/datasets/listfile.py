@@ -18,17 +18,17 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from panodepth.io.inputs import IMAGE_SUFFIXES, strip_suffix
+
 from ..augment import Augment
 from .base import (
     DEPTH_SUFFIXES,
-    IMAGE_SUFFIXES,
     DatasetError,
     DepthEncoding,
     PanoramaDataset,
     Record,
     read_list_lines,
     require_dir,
-    strip_suffix,
 )
 
 

@@ -1,13 +1,16 @@
 """Unlabeled panoramas (RGB only) from a folder, a single image or a list file.
 
-Sources:
-    * a folder: every image below it, recursively (suffixes :data:`~.base.IMAGE_SUFFIXES`),
-      sorted by path; names are the paths relative to the folder, without suffix;
+Sources and names follow :func:`panodepth.io.collect_inputs` (the rule ``panodepth
+pseudo-label`` and ``predict`` use too, so cached pseudo labels line up with this dataset):
+
+    * a folder: every image below it, recursively (suffixes
+      :data:`~panodepth.io.inputs.IMAGE_SUFFIXES`), sorted by path, hidden files skipped;
+      names are the paths relative to the folder, without suffix;
     * one image file: a dataset of one; its name is the file stem;
-    * a list file (any other file): the first field of every line is an image path relative
-      to the list file's folder (a second field, e.g. a depth path, is ignored, so labeled
-      list files can be read as unlabeled); ``#`` comments; names are the paths as listed,
-      without suffix.
+    * a list file (``.txt``, ``.lst``, ``.list``): the first field of every line is an image
+      path relative to the list file's folder (a second field, e.g. a depth path, is
+      ignored, so labeled list files can be read as unlabeled); ``#`` comments; names are
+      the paths relative to the list file's folder (as listed), without suffix.
 
 Masks (optional): ``masks`` is a folder with one PNG per image, at
 ``<masks>/<relative path>.png`` or, failing that, ``<masks>/<stem>.png`` — the two layouts
@@ -23,18 +26,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from panodepth.io.errors import InputError
+from panodepth.io.inputs import IMAGE_SUFFIXES, LIST_SUFFIXES, InputItem, collect_inputs
+
 from ..augment import Augment
-from .base import (
-    IMAGE_SUFFIXES,
-    DatasetError,
-    MaskFormat,
-    PanoramaDataset,
-    Record,
-    read_list_lines,
-    require_dir,
-    strip_suffix,
-)
-from .listfile import check_suffix
+from .base import DatasetError, MaskFormat, PanoramaDataset, Record, require_dir
 
 
 class UnlabeledPanoramas(PanoramaDataset):
@@ -65,22 +61,19 @@ class UnlabeledPanoramas(PanoramaDataset):
     ) -> None:
         source = Path(source)
         mask_dir = None if masks is None else require_dir(masks, "masks")
-        items = _collect(source, mask_dir)  # (name, image, path relative to the base)
+        items = _collect(source, mask_dir)
         if not items:
             raise DatasetError(f"{source}: no images found ({', '.join(IMAGE_SUFFIXES)})")
         records = []
         missing = []
-        for name, image, rel in items:
+        for item in items:
             mask = None
             if mask_dir is not None:
-                candidates = (
-                    mask_dir / Path(rel).with_suffix(".png"),
-                    mask_dir / f"{image.stem}.png",
-                )
+                candidates = (mask_dir / f"{item.name}.png", mask_dir / f"{item.path.stem}.png")
                 mask = next((c for c in candidates if c.is_file()), None)
                 if mask is None:
-                    missing.append(f"  {image}: no mask at {candidates[0]} or {candidates[1]}")
-            records.append(Record(name=name, rgb=image, mask=mask))
+                    missing.append(f"  {item.path}: no mask at {candidates[0]} or {candidates[1]}")
+            records.append(Record(name=item.name, rgb=item.path, mask=mask))
         if missing:
             more = f"\n  ... and {len(missing) - 5} more" if len(missing) > 5 else ""
             raise DatasetError(
@@ -100,29 +93,20 @@ class UnlabeledPanoramas(PanoramaDataset):
         )
 
 
-def _collect(source: Path, mask_dir: Path | None) -> list[tuple[str, Path, str]]:
-    if source.is_dir():
-        skip = mask_dir.resolve() if mask_dir is not None else None
-        items = []
-        for p in sorted(source.rglob("*")):
-            if not (p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
-                continue
-            if skip is not None and skip in p.resolve().parents:
-                continue
-            rel = p.relative_to(source).as_posix()
-            items.append((strip_suffix(rel), p, rel))
-        return items
-    if not source.is_file():
+def _collect(source: Path, mask_dir: Path | None) -> list[InputItem]:
+    """The images of ``source`` (:func:`~panodepth.io.collect_inputs`), masks folder left out."""
+    if not source.exists():
         raise DatasetError(f"{source}: no such folder, image or list file")
-    if source.suffix.lower() in IMAGE_SUFFIXES:
-        return [(source.stem, source, source.name)]
-    items = []
-    for number, fields in read_list_lines(source):
-        where = f"{source}:{number}"
-        if len(fields) > 2:
-            raise DatasetError(
-                f"{where}: expected 'image_path [depth_path]', got {len(fields)} fields"
-            )
-        check_suffix(fields[0], IMAGE_SUFFIXES, where, "an image")
-        items.append((strip_suffix(fields[0]), source.parent / fields[0], fields[0]))
-    return items
+    if source.is_file() and source.suffix.lower() not in IMAGE_SUFFIXES + LIST_SUFFIXES:
+        raise DatasetError(
+            f"{source}: not an image ({', '.join(IMAGE_SUFFIXES)}) or a list file "
+            f"({', '.join(LIST_SUFFIXES)})"
+        )
+    try:
+        items = collect_inputs(source)
+    except InputError as err:
+        raise DatasetError(str(err)) from None
+    if mask_dir is None or not source.is_dir():
+        return items
+    skip = mask_dir.resolve()
+    return [item for item in items if skip not in item.path.resolve().parents]

@@ -6,7 +6,8 @@ are sky: they get a sky gradient and are **invalid** (depth 0, mask False).
 
 Outputs follow the project's conventions (:mod:`panodepth.geometry`): images 3×H×W in
 [0, 1], depth 1×H×W in metres — range along the ray for panoramas, planar (z) depth for
-pinhole views — with 0 where invalid, and a 1×H×W bool validity mask.
+pinhole views — with 0 where invalid, and a 1×H×W bool validity mask. Pinhole views of one
+scene from K camera rotations at once come with a leading K axis (one ray cast for all).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .textures import shade_textures
 
 @dataclass
 class Rendering:
+    """One rendering; batched pinhole views (K rotations) add a leading K axis to each map."""
+
     rgb: Tensor  # 3×H×W in [0, 1]
     depth: Tensor  # 1×H×W metres (range for panoramas, planar for pinhole views), 0 = invalid
     valid: Tensor  # 1×H×W bool
@@ -43,25 +46,34 @@ def render_equirect(scene: Scene, height: int, width: int | None = None) -> Rend
 def render_perspective(
     scene: Scene, fov_deg: float, size: int | Sequence[int], rotation: Tensor | None = None
 ) -> Rendering:
-    """Render a pinhole view (camera-to-world ``rotation``) with planar depth."""
+    """Render a pinhole view (camera-to-world ``rotation``) with planar depth.
+
+    ``rotation`` is ``None`` (the camera frame), a (3, 3) matrix, or a (K, 3, 3) batch: then
+    the K views are cast together and the maps are K×3×H×W, K×1×H×W and K×1×H×W.
+    """
     rays = view_rays(size, fov_deg)
     h, w = rays.shape[:2]
     rays = rays.reshape(-1, 3)
+    batch: tuple[int, ...] = ()
     if rotation is not None:
-        rays = rays @ rotation.to(rays.dtype).T
+        if rotation.shape[-2:] != (3, 3) or rotation.ndim not in (2, 3):
+            raise ValueError(f"rotation must be (3, 3) or (K, 3, 3), got {tuple(rotation.shape)}")
+        batch = tuple(rotation.shape[:-2])
+        rays = rays @ rotation.to(rays.dtype).mT  # (H·W, 3) or (K, H·W, 3)
     norm = torch.linalg.vector_norm(rays, dim=-1)
     pixel_angle = 2 * math.tan(math.radians(fov_deg) / 2) / w  # at the centre of the view
-    rgb, t = shade_rays(scene, rays / norm[:, None], pixel_angle)
-    return _pack(rgb, t / norm, h, w)  # planar depth = range · cos = range / |(x, y, 1)|
+    rgb, t = shade_rays(scene, (rays / norm[..., None]).reshape(-1, 3), pixel_angle)
+    t = t.reshape(norm.shape) / norm  # planar depth = range · cos = range / |(x, y, 1)|
+    return _pack(rgb, t, h, w, batch)
 
 
-def _pack(rgb: Tensor, t: Tensor, h: int, w: int) -> Rendering:
+def _pack(rgb: Tensor, t: Tensor, h: int, w: int, batch: tuple[int, ...] = ()) -> Rendering:
     valid = torch.isfinite(t)
     depth = torch.where(valid, t, torch.zeros_like(t))
     return Rendering(
-        rgb=rgb.T.reshape(3, h, w).contiguous(),
-        depth=depth.reshape(1, h, w),
-        valid=valid.reshape(1, h, w),
+        rgb=rgb.reshape(*batch, h, w, 3).movedim(-1, -3).contiguous(),
+        depth=depth.reshape(*batch, 1, h, w),
+        valid=valid.reshape(*batch, 1, h, w),
     )
 
 

@@ -146,7 +146,7 @@ def _check_constants(
             raise ReleaseFormatError(f"{source}: max_depth must be positive, got {max_depth}")
         options["max_depth"] = max_depth
     if layout.arch == "hohonet":
-        from ..base import IMAGENET_MEAN, IMAGENET_STD
+        from panodepth.conventions import IMAGENET_MEAN, IMAGENET_STD
 
         for key, expected in (("x_mean", IMAGENET_MEAN), ("x_std", IMAGENET_STD)):
             got = [round(float(v), 6) for v in state[key].flatten()]

@@ -1,21 +1,28 @@
-"""Training a :class:`~panodepth.teachers.small.SmallUNet` teacher on synthetic perspective views.
+"""Training the small perspective teacher (:class:`~panodepth.teachers.small.SmallUNet`) on
+synthetic pinhole views: the loop behind ``panodepth train-teacher`` and the shipped
+``synthetic-small`` weights.
 
 What this module owns (plain functions, no global state, CPU or GPU):
-    * :func:`render_views` / :func:`render_pool` — pinhole views of random scenes of the
-      synthetic domains with exact planar depth (a :class:`ViewPool`). View ``i`` depends
-      only on (domain, seed, i): scenes come from
+    * :class:`ViewSpec` / :func:`render_views` / :func:`render_pool` — how views are drawn,
+      and a :class:`ViewPool` of them: pinhole views of random scenes of the synthetic
+      domains with exact planar depth, rendered by
+      :func:`~panodepth.data.synthetic.render_perspective` (all views of one scene in one
+      call). View ``i`` depends only on (domain, seed, i): scenes come from
       :func:`~panodepth.data.synthetic.sample_seed` generators, several views per scene;
     * :func:`sample_batch` — a random training batch from a pool: horizontal flips, colour
-      jitter, and with probability ``low_res_prob`` a 2× area downsampling (so the network
-      learns to work at 32 px as well as at 64 px, the demo's cube-face sizes);
-    * :func:`train_small_unet` — the loop: Adam, linear warm-up then cosine decay, MiDaS'
-      affine-invariant loss (:func:`~panodepth.losses.affine_invariant_loss`) on disparity
-      targets ``1 / planar depth`` (sky invalid);
+      jitter (:func:`~panodepth.data.augment.color_jitter`: brightness, contrast and
+      saturation, no hue), and with probability ``low_res_prob`` a 2× area downsampling (so
+      the network learns to work at 32 px as well as at 64 px, the demo's cube-face sizes);
+    * :class:`TrainConfig` / :func:`train_small_unet` — the loop: AdamW, the learning-rate
+      schedule of :mod:`panodepth.training.schedule` (linear warm-up, then cosine decay),
+      MiDaS' affine-invariant loss (:func:`~panodepth.losses.affine_invariant_loss`) on
+      disparity targets ``1 / planar depth`` (sky invalid);
     * :func:`evaluate_on_pool` / :func:`evaluate_domains` — AbsRel / δ1 of a teacher on
       views, under the ``lsq_disparity`` protocol of :mod:`panodepth.metrics` (the one that
       fits a relative disparity, see :data:`EVAL_PROTOCOLS`) and the ``paper`` protocol;
     * :func:`train_teacher` — all of it: pools, training, evaluation on a held-out domain,
-      and a ``.safetensors`` file whose metadata records how it was made.
+      and a ``.safetensors`` file (:func:`~panodepth.teachers.save_small_teacher`) whose
+      metadata records how it was made.
 
 View sampling (:class:`ViewSpec`): the camera direction is uniform on the sphere (so views
 look up at ceilings and down at floors, like the U/D faces of a rotated cube), the roll is
@@ -38,14 +45,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from panodepth.data.synthetic import domain_names, sample_scene, sample_seed
-from panodepth.data.synthetic.render import shade_rays
-from panodepth.geometry import rotation_matrix, view_rays
+from panodepth.data.augment import color_jitter
+from panodepth.data.synthetic import domain_names, render_perspective, sample_scene, sample_seed
+from panodepth.geometry import rotation_matrix
 from panodepth.losses import affine_invariant_loss, gt_disparity_target
 from panodepth.metrics import evaluate
+from panodepth.teachers import Teacher
+from panodepth.teachers.small import (
+    SmallTeacher,
+    SmallUNet,
+    SmallUNetConfig,
+    num_params,
+    save_small_teacher,
+)
 
-from .base import Teacher
-from .small import SmallTeacher, SmallUNet, SmallUNetConfig, num_params, save_small_teacher
+from .schedule import lr_factor
 
 EVAL_SEED_OFFSET = 1_000_003
 """Evaluation views use ``seed + EVAL_SEED_OFFSET``: never the training views' scenes."""
@@ -153,18 +167,11 @@ def render_views(domain: str, count: int, seed: int = 0, spec: ViewSpec | None =
         yaw = (2 * u[:, 0] - 1) * math.pi
         pitch = torch.asin(2 * u[:, 1] - 1)  # uniform direction on the sphere
         roll = (2 * u[:, 2] - 1) * math.radians(spec.max_roll_deg)
-        rot = rotation_matrix(yaw, pitch, roll).to(torch.float32)  # (k, 3, 3)
-        rays = view_rays(s, fov).reshape(-1, 3)  # (S², 3), z = 1
-        norm = torch.linalg.vector_norm(rays, dim=-1)
-        dirs = torch.einsum("kij,pj->kpi", rot, rays / norm[:, None]).reshape(-1, 3)
-        pixel_angle = 2 * math.tan(math.radians(fov) / 2) / s
-        colour, t = shade_rays(scene, dirs.contiguous(), pixel_angle)
-        t = t.reshape(k, s * s) / norm  # planar depth = range / |(x, y, 1)|
-        ok = torch.isfinite(t)
-        keep = ok.float().mean(dim=1) >= spec.min_valid
-        rgb.append(colour.reshape(k, s, s, 3).permute(0, 3, 1, 2)[keep])
-        depth.append(torch.where(ok, t, 0.0).reshape(k, 1, s, s)[keep])
-        valid.append(ok.reshape(k, 1, s, s)[keep])
+        views = render_perspective(scene, fov, s, rotation_matrix(yaw, pitch, roll))
+        keep = views.valid.float().mean(dim=(1, 2, 3)) >= spec.min_valid
+        rgb.append(views.rgb[keep])
+        depth.append(views.depth[keep])
+        valid.append(views.valid[keep])
         n += int(keep.sum())
     return ViewPool(
         torch.cat(rgb).contiguous() if rgb else torch.empty(0, 3, s, s),
@@ -194,16 +201,17 @@ def render_pool(
 
 
 def _jitter(rgb: Tensor, g: torch.Generator, strength: float) -> Tensor:
-    """Brightness, contrast and saturation factors uniform in [1 − s, 1 + s] per image."""
-    n = rgb.shape[0]
-    f = 1 + strength * (2 * torch.rand(n, 3, 1, 1, 1, generator=g) - 1)
-    f = f.to(rgb.device)
-    rgb = rgb * f[:, 0]
-    mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
-    rgb = mean + (rgb - mean) * f[:, 1]
-    grey = rgb.mean(dim=1, keepdim=True)
-    rgb = grey + (rgb - grey) * f[:, 2]
-    return rgb.clamp(0, 1)
+    """Brightness, contrast and saturation factors uniform in [1 − s, 1 + s] per image,
+    applied in that order by :func:`~panodepth.data.augment.color_jitter` (hue unchanged)."""
+    factors = 1 + strength * (2 * torch.rand(rgb.shape[0], 3, generator=g) - 1)
+    if rgb.shape[0] == 0:
+        return rgb
+    return torch.stack(
+        [
+            color_jitter(image, (b, c, s, 0.0), order=(0, 1, 2))
+            for image, (b, c, s) in zip(rgb, factors.tolist(), strict=True)
+        ]
+    )
 
 
 def sample_batch(
@@ -264,14 +272,6 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError(f"steps, batch_size and lr must be positive, got {self}")
-
-
-def lr_factor(step: int, steps: int, warmup: int) -> float:
-    """Learning-rate multiplier: linear warm-up over ``warmup`` steps, cosine decay to 0.01."""
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, steps - warmup)
-    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def train_small_unet(
