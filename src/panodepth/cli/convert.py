@@ -32,8 +32,8 @@ def add_arguments(parser: ArgumentParser) -> None:
 
 
 def run(cfg: Namespace) -> int:
+    from panodepth.io.students import save_student
     from panodepth.models.released import LICENCE, OUTPUT_KIND, ReleaseFormatError, load_released
-    from panodepth.training import save_student
 
     dst = Path(cfg.dst)
     if dst.suffix != ".safetensors":

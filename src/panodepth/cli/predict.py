@@ -124,9 +124,12 @@ def run(cfg: Namespace) -> int:
         return 0
     try:
         predictor = api.build_predictor(
-            cfg.checkpoint, cfg.teacher, cfg.height, cfg.ensemble, cfg.ensemble_mode,
-            cfg.device, cfg.batch_size, cfg.seed, cfg.fov,
-            {"input_size": cfg.teacher_input_size} if cfg.teacher_input_size else None,
+            checkpoint=cfg.checkpoint, teacher=cfg.teacher, height=cfg.height,
+            ensemble=cfg.ensemble, ensemble_mode=cfg.ensemble_mode, device=cfg.device,
+            batch_size=cfg.batch_size, seed=cfg.seed, fov_deg=cfg.fov,
+            teacher_options=(
+                {"input_size": cfg.teacher_input_size} if cfg.teacher_input_size else None
+            ),
         )  # fmt: skip
     except (ValueError, TypeError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)

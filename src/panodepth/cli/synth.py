@@ -11,12 +11,14 @@ import sys
 
 from jsonargparse import ArgumentParser, Namespace
 
-from panodepth.data.synthetic import domain_names, synthesize
-
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("out", help="output folder")
-    parser.add_argument("--domain", choices=domain_names(), default="office")
+    parser.add_argument(
+        "--domain", default="office",
+        help="visual domain of the scenes (README: Synthetic 360° RGB-D data; an unknown "
+        "name is refused with the list)",
+    )  # fmt: skip
     parser.add_argument("--count", type=int, default=100, help="number of panoramas")
     parser.add_argument("--size", default="256x512", help="HxW with W = 2·H, e.g. 256x512")
     parser.add_argument("--seed", type=int, default=0)
@@ -38,6 +40,8 @@ def parse_size(size: str) -> tuple[int, int]:
 
 
 def run(cfg: Namespace) -> int:
+    from panodepth.data.synthetic import synthesize  # lazy: `panodepth --help` stays fast
+
     try:
         height, _ = parse_size(cfg.size)
         listing = synthesize(

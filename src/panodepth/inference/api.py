@@ -106,6 +106,7 @@ def collect_items(inputs: Iterable[PanoramaLike | InputItem]) -> list[InputItem 
 
 
 def build_predictor(
+    *,
     checkpoint: str | os.PathLike | None = None,
     teacher: str | os.PathLike | None = None,
     height: int = 512,
@@ -296,8 +297,10 @@ def predict(
         inputs = [inputs]
     if predictor is None:
         predictor = build_predictor(
-            checkpoint, teacher, height, ensemble, ensemble_mode, device, batch_size, seed, fov_deg
-        )
+            checkpoint=checkpoint, teacher=teacher, height=height, ensemble=ensemble,
+            ensemble_mode=ensemble_mode, device=device, batch_size=batch_size, seed=seed,
+            fov_deg=fov_deg,
+        )  # fmt: skip
     return list(predict_iter(inputs, predictor, native_size, median_depth))
 
 

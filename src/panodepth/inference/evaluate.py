@@ -51,9 +51,9 @@ def evaluate_dataset(
             raise ValueError(f"{dataset!r} is not labeled: evaluation needs depth")
         disparity = predictor.disparity(batch["rgb"])
         gt, valid = batch["depth"], batch["valid"]
-        acc.update(disparity, gt, valid)
         metrics, has_valid = evaluate_per_image(disparity, gt, protocol, "disparity", max_depth,
                                                 valid)  # fmt: skip
+        acc.add(metrics, has_valid)  # scored once, for the means and the per-image rows
         for i, name in enumerate(batch["name"]):
             row = {k: float(metrics[k][i]) for k in METRIC_NAMES} if has_valid[i] else None
             per_image.append({"name": name, "metrics": row})

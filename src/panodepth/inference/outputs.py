@@ -87,7 +87,7 @@ def write_preview(
 
     d = torch.from_numpy(as_depth_map(depth))
     ok = torch.as_tensor(np.asarray(valid)).reshape(d.shape).bool() & (d > 0)
-    inv = torch.where(ok, 1.0 / torch.where(ok, d, torch.ones_like(d)), torch.zeros_like(d))
+    inv = geo.safe_reciprocal(d, ok)
     return write_png(path, colorize(inv, ok))
 
 

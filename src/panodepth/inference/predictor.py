@@ -39,7 +39,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from panodepth import checks
 from panodepth import geometry as geo
+from panodepth.losses import masked_median
+from panodepth.metrics import lsq_scale_shift
 
 EnsembleMode = Literal["yaw", "full"]
 DisparityFn = Callable[[Tensor], Tensor]
@@ -105,28 +108,24 @@ def ensemble_rotations(
 
 
 def align_affine(src: Tensor, ref: Tensor, mask: Tensor, weight: Tensor | None = None) -> Tensor:
-    """``s·src + t`` with (s, t) per sample fitted to ``ref`` by least squares on ``mask``.
+    """``s·src + t`` with (s, t) per sample fitted to ``ref`` by least squares on ``mask``
+    (:func:`panodepth.metrics.lsq_scale_shift`, in float64).
 
     Args:
         src, ref: (B, 1, H, W); mask: (B, 1, H, W) bool; weight: optional (1, 1, H, W) pixel
             weights (e.g. cos(latitude) for equal-area fits on equirect maps).
 
     Returns:
-        (B, 1, H, W) aligned ``src``; samples with fewer than 2 common pixels are returned
-        unchanged.
+        (B, 1, H, W) aligned ``src``; samples with fewer than 2 common pixels, or a constant
+        ``src`` there, are returned unchanged.
     """
-    w = mask.double() if weight is None else mask.double() * weight.double()
-    x, y = src.double(), ref.double()
-    sw = w.sum((1, 2, 3))
-    mx = (w * x).sum((1, 2, 3)) / sw.clamp_min(1e-12)
-    my = (w * y).sum((1, 2, 3)) / sw.clamp_min(1e-12)
-    dx, dy = x - mx.view(-1, 1, 1, 1), y - my.view(-1, 1, 1, 1)
-    var = (w * dx * dx).sum((1, 2, 3))
-    cov = (w * dx * dy).sum((1, 2, 3))
-    ok = (mask.flatten(1).sum(1) >= 2) & (var > 1e-20)
-    s = torch.where(ok, cov / var.clamp_min(1e-20), torch.ones_like(var))
-    t = torch.where(ok, my - s * mx, torch.zeros_like(var))
-    return (s.view(-1, 1, 1, 1) * x + t.view(-1, 1, 1, 1)).to(src.dtype)
+    x, y = src.double()[:, 0], ref.double()[:, 0]
+    w = None if weight is None else weight.double()[:, 0]
+    scale, shift = lsq_scale_shift(x, y, mask[:, 0], w)
+    ok = (mask.flatten(1).sum(1) >= 2) & (scale != 0)  # scale 0: a constant src (no fit)
+    s = torch.where(ok, scale, torch.ones_like(scale))
+    t = torch.where(ok, shift, torch.zeros_like(shift))
+    return (s.view(-1, 1, 1, 1) * src.double() + t.view(-1, 1, 1, 1)).to(src.dtype)
 
 
 def _latitude_weight(height: int, width: int, ref: Tensor) -> Tensor:
@@ -194,13 +193,10 @@ def depth_from_disparity(
     disp = disparity.float()
     valid = torch.isfinite(disp) & (disp > 0)
     if not metric:
-        out = []
-        for d, v in zip(disp, valid, strict=True):
-            med = d[v].median() if bool(v.any()) else d.new_tensor(1.0)
-            v = v & (d > med / max_ratio)
-            out.append((d / med, v))
-        disp = torch.stack([o[0] for o in out])
-        valid = torch.stack([o[1] for o in out])
+        med = masked_median(disp[:, 0], valid[:, 0])  # (B,) lower median, 0 if none valid
+        med = torch.where(med > 0, med, torch.ones_like(med)).view(-1, 1, 1, 1)
+        valid = valid & (disp > med / max_ratio)
+        disp = disp / med
     depth = geo.disparity_to_depth(torch.where(valid, disp, torch.zeros_like(disp)))
     if not metric and median_depth is not None:
         if not median_depth > 0:
@@ -323,6 +319,8 @@ class Predictor:
         size (1/metres when :attr:`metric`, else relative), 0 = invalid."""
         if images.ndim != 4 or images.shape[1] != 3 or images.shape[-1] != 2 * images.shape[-2]:
             raise ValueError(f"images must have shape (B, 3, H, 2·H), got {tuple(images.shape)}")
+        # a user-facing boundary: the values are checked here, once per call
+        checks.check_in_range(images, 0.0, 1.0, "images (RGB in [0, 1])")
         out_device, (height, width) = images.device, images.shape[-2:]
         chunks = []
         with torch.inference_mode():

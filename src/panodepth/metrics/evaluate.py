@@ -170,6 +170,12 @@ class DepthMetrics:
         metrics, has_valid = evaluate_per_image(
             pred, gt, self.protocol, self.pred_kind, self.max_depth, mask
         )
+        self.add(metrics, has_valid)
+
+    def add(self, metrics: dict[str, Tensor], has_valid: Tensor) -> None:
+        """Add per-image metrics already computed by :func:`evaluate_per_image` with this
+        accumulator's protocol, kind and max depth (so a caller that also keeps the per-image
+        rows scores each batch once)."""
         *sums, count = _sums(metrics, has_valid).tolist()  # the one host read
         for name, value in zip(METRIC_NAMES, sums, strict=True):
             self.sums[name] += value
