@@ -24,15 +24,17 @@ import argparse
 import json
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from panodepth.data import SyntheticPanoramas
 from panodepth.demo import FULL
+from panodepth.demo.evaluation import TestSet, predict, score
 from panodepth.demo.pipeline import (
-    build_demo_teacher,
-    evaluate_predictor,
+    SIMULATED,
+    build_label_source,
     make_pseudo_labels,
     synthesize_domains,
     train_student,
@@ -60,8 +62,8 @@ def main() -> None:
     parser.add_argument("--out", default="outputs/distill_gain/results.jsonl")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--teacher", default=FULL.teacher, help="the learned teacher (name/file)")
-    parser.add_argument("--sim_blur", type=float, default=FULL.sim_blur_sigma)
-    parser.add_argument("--sim_noise", type=float, default=FULL.sim_noise)
+    parser.add_argument("--sim_blur", type=float, default=FULL.simulated.blur_sigma)
+    parser.add_argument("--sim_noise", type=float, default=FULL.simulated.noise)
     parser.add_argument("--lr_schedule", default=FULL.lr_schedule, choices=["constant", "cosine"])
     args = parser.parse_args()
     if args.threads:
@@ -73,7 +75,13 @@ def main() -> None:
         for line in out.read_text().splitlines():
             rec = json.loads(line)
             done.add((rec["seed"], rec["run"]))
-    teacher = build_demo_teacher(args.teacher)
+    simulated = replace(FULL.simulated, blur_sigma=args.sim_blur, noise=args.sim_noise)
+    sources = {  # the label source of each kind, built once
+        "shipped": build_label_source(FULL.with_overrides(teacher=args.teacher)),
+        "simulated": build_label_source(
+            FULL.with_overrides(teacher=SIMULATED, simulated=simulated)
+        ),
+    }
     for seed in args.seeds:
         cfg = FULL.with_overrides(
             seed=seed,
@@ -83,41 +91,32 @@ def main() -> None:
             count_c=args.count_c,
             teacher=args.teacher,
             lr_schedule=args.lr_schedule,
-            sim_blur_sigma=args.sim_blur,
-            sim_noise=args.sim_noise,
+            simulated=simulated,
         )
         work = Path(args.work)
         roots = synthesize_domains(cfg, work, progress=False)
-        test = SyntheticPanoramas(roots["c"], height=cfg.height)
+        test = TestSet.read(SyntheticPanoramas(roots["c"], height=cfg.height))
         for name in args.runs:
             if (seed, name) in done:
                 continue
             kind, rotate = RUNS[name]
             cache = None
             if kind is not None:
-                run_cfg = cfg.with_overrides(teacher="simulated" if kind == "simulated" else None)
-                cache = make_pseudo_labels(
-                    run_cfg,
-                    roots["b"],
-                    work,
-                    rotate,
-                    None if kind == "simulated" else teacher,
-                    progress=False,
-                )
+                cache = make_pseudo_labels(cfg, roots["b"], work, rotate, sources[kind], False)
             start = time.perf_counter()
             student, seconds = train_student(
                 cfg, roots, cache, f"{name}-s{seed}", work, progress=False
             )
-            metrics, seam = evaluate_predictor(
-                cfg, Predictor.from_student(student, height=cfg.height), test
-            )
+            predictor = Predictor.from_student(student, height=cfg.height)
+            scores = score(predict(predictor, test), test, cfg.protocol)
+            metrics, seam = scores.metrics, scores.seam
             rec = {
                 "seed": seed,
                 "run": name,
                 "steps": cfg.steps,
                 "teacher": args.teacher,
                 "lr_schedule": cfg.lr_schedule,
-                "sim": [cfg.sim_blur_sigma, cfg.sim_noise],
+                "sim": [cfg.simulated.blur_sigma, cfg.simulated.noise],
                 "abs_rel": metrics["abs_rel"],
                 "delta1": metrics["delta1"],
                 "seam_ratio": seam["ratio"],

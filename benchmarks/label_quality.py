@@ -32,9 +32,16 @@ import torch
 
 from panodepth.data.datasets import SyntheticPanoramas
 from panodepth.data.synthetic.dataset import synthesize
-from panodepth.distill import FaceProjection, PseudoLabeler, PseudoLabels, pseudo_label_loss
+from panodepth.distill import (
+    FaceProjection,
+    LabelSource,
+    PseudoLabels,
+    SimulatedSource,
+    SimulationParams,
+    TeacherSource,
+    pseudo_label_loss,
+)
 from panodepth.distill.projection import panorama_to_faces, student_to_faces
-from panodepth.distill.simulated import simulated_pseudo_labels
 from panodepth.geometry import random_rotation
 from panodepth.inference import Predictor, evaluate_dataset
 from panodepth.teachers import build_teacher
@@ -42,9 +49,10 @@ from panodepth.training.checkpoint import load_student
 
 
 def label_losses(
-    dataset, labeler_or_none, height: int, seed: int, batch: int = 8, sim: tuple = (1.0, 0.05)
+    dataset, source: LabelSource, height: int, seed: int, batch: int = 8
 ) -> list[float]:
-    """Per-batch loss of the GT disparity (at ``height``) against the labels."""
+    """Per-batch loss of the GT disparity (at ``height``) against ``source``'s labels (sources
+    that see only images get the GT validity and region masks ANDed in, as a masker would)."""
     losses = []
     gen = torch.Generator().manual_seed(seed)
     for start in range(0, len(dataset), batch):
@@ -53,13 +61,8 @@ def label_losses(
         depth = torch.stack([s["depth"] for s in samples])
         region = torch.stack([s["region_valid"] for s in samples])
         rotation = random_rotation(len(samples), 45.0, generator=gen)
-        if labeler_or_none is None:
-            blur, noise = sim
-            labels = simulated_pseudo_labels(
-                depth, rotation, region_valid=region, blur_sigma=blur, noise=noise, generator=gen
-            )
-        else:
-            labels = labeler_or_none(rgb, rotation)
+        labels = source({"rgb": rgb, "depth": depth, "region_valid": region}, rotation, gen)
+        if not source.needs_ground_truth:
             valid = (depth > 0) & region
             faces = panorama_to_faces(valid.float(), rotation, labels.projection)
             labels.valid = labels.valid & (faces >= 0.999)
@@ -104,7 +107,8 @@ def main() -> None:
     print(f"{args.count} outdoor panoramas, loss of GT disparity vs labels (mean ± std over "
           f"batches of 8; lower = better labels)")  # fmt: skip
     for blur, noise in args.sim or [(1.0, 0.05)]:
-        losses = label_losses(at_h, None, h, args.seed, sim=(blur, noise))
+        simulated = SimulatedSource(SimulationParams(blur_sigma=blur, noise=noise))
+        losses = label_losses(at_h, simulated, h, args.seed)
         report(f"simulated teacher (blur {blur:g} px, noise {noise:.0%})", losses)
     variants = (
         (None, at_h, f"faces {h // 2} px"),
@@ -114,24 +118,30 @@ def main() -> None:
     for spec in teachers:
         for input_size, data, tag in variants:
             options = {"input_size": input_size} if input_size else {}
-            labeler = PseudoLabeler(build_teacher(spec, **options), None, FaceProjection(), 45.0)
-            report(f"{Path(spec).name}: {tag}", label_losses(data, labeler, h, args.seed))
+            source = TeacherSource(build_teacher(spec, **options), None, FaceProjection(), spec)
+            report(f"{Path(spec).name}: {tag}", label_losses(data, source, h, args.seed))
     for path in args.student:
         predictor = Predictor.from_student(load_student(path), height=h)
-        losses = label_losses(at_h, StudentAsLabeler(predictor), h, args.seed)
+        losses = label_losses(at_h, StudentAsSource(predictor, path), h, args.seed)
         summary = evaluate_dataset(predictor, at_h, "lsq_disparity", batch_size=8, progress=False)
         metrics = f"AbsRel {summary.summary['abs_rel']:.3f}  δ1 {summary.summary['delta1']:.3f}"
         report(f"student {Path(path).name}", losses, f"   panoramas (lsq_disparity): {metrics}")
 
 
-class StudentAsLabeler:
-    """A 360° student's disparity mapped to the cube faces, in the labeler's contract."""
+class StudentAsSource:
+    """A 360° student's disparity mapped to the cube faces, as a label source."""
 
-    def __init__(self, predictor: Predictor) -> None:
-        self.predictor = predictor
+    needs_ground_truth = False
+    device = torch.device("cpu")
+
+    def __init__(self, predictor: Predictor, name: str) -> None:
+        self.predictor, self.name = predictor, name
         self.projection = FaceProjection("cube")
 
-    def __call__(self, rgb: torch.Tensor, rotation: torch.Tensor) -> PseudoLabels:
+    def __call__(
+        self, batch: dict, rotation: torch.Tensor, generator: torch.Generator | None = None
+    ) -> PseudoLabels:
+        rgb = batch["rgb"]
         disparity = self.predictor.disparity(rgb)
         faces = student_to_faces(disparity, rotation, self.projection, rgb.shape[-2] // 2)
         keep = torch.ones(rgb.shape[0], dtype=torch.bool)

@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from panodepth.data.imageio import load_panorama
 from panodepth.inference.predictor import Predictor, depth_from_disparity
+from panodepth.io.images import load_panorama
 from panodepth.metrics import DepthMetrics
 
 SHARED = Path(__file__).resolve().parents[1] / "../shared/data/panoramas"

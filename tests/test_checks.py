@@ -205,6 +205,7 @@ class TestDebugSwitch:
         with checks.debug_checks(), pytest.raises(ValueCheckError, match="img contains NaN"):
             checks.check_equirect(img)
 
+    @pytest.mark.slow  # a fresh interpreter per case
     @pytest.mark.parametrize(("value", "expected"), [("on", True), ("0", False)])
     def test_environment_variable(self, value, expected):
         env = {**os.environ, checks.DEBUG_ENV: value}

@@ -1,7 +1,7 @@
 """Visualisation helpers: colour maps for depth and errors, mosaics of views.
 
 Pure functions from tensors to displayable float images (C×H×W in [0, 1]); writing files is
-:mod:`panodepth.data.imageio`'s job. Invalid pixels (mask False) are drawn black.
+:mod:`panodepth.io`'s job. Invalid pixels (mask False) are drawn black.
 """
 
 from __future__ import annotations

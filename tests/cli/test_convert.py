@@ -15,7 +15,7 @@ from panodepth.models import ReleasedWeights, ReleaseFormatError, build_model, l
 from panodepth.models.released import read_release_file, resolve_released
 from panodepth.training import load_student, read_student_metadata, save_student
 from tests.inference.conftest import save_pano
-from tests.models.released_helpers import release_state
+from tests.models.released_helpers import manifest, release_state
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,12 @@ def release_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path.parent.mkdir()
     torch.save(release_state("egformer"), path)
     return path
+
+
+@pytest.fixture(scope="module")
+def released(release_file: Path):
+    """``load_released(release_file)``, loaded once for the module (read only)."""
+    return load_released(release_file)
 
 
 class Payload:
@@ -79,19 +85,26 @@ def test_panodepth_files_are_not_release_files(tmp_path):
     student = save_student(model, tmp_path / "s.safetensors")
     with pytest.raises(ReleaseFormatError, match="panodepth student or training checkpoint"):
         read_release_file(student)
-    torch.save(build_model("egformer").state_dict(), tmp_path / "ours.pth")
+    with torch.device("meta"):  # panodepth's key names; the values do not matter here
+        keys = build_model("egformer").state_dict().keys()
+    torch.save({key: torch.zeros(1) for key in keys}, tmp_path / "ours.pth")
     with pytest.raises(ReleaseFormatError, match="looks like a panodepth state dict"):
         load_released(tmp_path / "ours.pth")
 
 
 def test_a_training_checkpoint_holding_a_state_dict_is_unwrapped(tmp_path):
-    state = release_state("egformer")
+    # the release's key names; small values (reading does not look at shapes)
+    state = {key: torch.full((2,), float(i)) for i, (key, _, _) in enumerate(manifest("egformer"))}
     torch.save({"model": state, "optim": {"lr": torch.tensor(1e-4)}}, tmp_path / "ckpt_3.pth")
-    assert read_release_file(tmp_path / "ckpt_3.pth").keys() == state.keys()
+    read = read_release_file(tmp_path / "ckpt_3.pth")
+    assert read.keys() == state.keys()
+    assert all(torch.equal(read[key], value) for key, value in state.items())
 
 
-def test_load_released_by_path_and_by_name(tmp_path, monkeypatch, release_file, one_thread):
-    model = load_released(release_file)
+def test_load_released_by_path_and_by_name(
+    tmp_path, monkeypatch, release_file, released, one_thread
+):
+    model = released  # load_released(release_file)
     assert model.model_name == "egformer" and model.release_math and model.head_kind == "linear"
     info = model.release_info
     assert info["weights"] is ReleasedWeights.EGFORMER_MP3D_ST3D and len(info["sha256"]) == 64
@@ -114,7 +127,7 @@ def test_load_released_by_path_and_by_name(tmp_path, monkeypatch, release_file, 
     assert home.is_dir()
 
 
-def test_convert_writes_a_normal_student_file(tmp_path, release_file, capsys, one_thread):
+def test_convert_writes_a_normal_student_file(tmp_path, release_file, released, capsys, one_thread):
     dst = tmp_path / "eg.safetensors"
     assert main(["convert", str(release_file), str(dst)]) == 0
     out = capsys.readouterr().out
@@ -127,7 +140,7 @@ def test_convert_writes_a_normal_student_file(tmp_path, release_file, capsys, on
     assert meta["paper_zero_shot_stanford2d3d"] == "AbsRel 0.086, delta1 0.923"
     options = json.loads(meta["options"])
     assert options["release_math"] is True and options["head"] == "linear"
-    converted, direct = load_student(dst), load_released(release_file)
+    converted, direct = load_student(dst), released
     x = torch.rand(1, 3, 64, 128)
     with torch.no_grad():
         assert torch.equal(converted(x), direct(x))
@@ -145,16 +158,14 @@ def test_convert_writes_a_normal_student_file(tmp_path, release_file, capsys, on
     assert "Traceback" not in err
 
 
-def test_predict_and_eval_take_a_release_file(tmp_path, release_file, capsys, one_thread):
+def test_predict_and_eval_take_a_release_file(tmp_path, release_file, domains, capsys, one_thread):
     src = save_pano(tmp_path / "pano.png", 64, 128)
     out = tmp_path / "out"
     args = [str(src), "--checkpoint", str(release_file), "--out", str(out), "--height", "64"]
     assert main(["predict", *args]) == 0
     sidecar = json.loads((out / "pano.json").read_text())
     assert sidecar["metric"] is False and sidecar["model"] == str(release_file)
-    from panodepth.data.synthetic import synthesize
-
-    listing = synthesize(tmp_path / "gt", "home", 2, height=64, seed=0, progress=False)
+    listing = domains["c"] / "list.txt"  # two synthetic rooms at 64×128 (tests/conftest.py)
     spec = tmp_path / "data.yaml"
     spec.write_text(f"class_path: panodepth.data.ListDataset\ninit_args:\n  list_file: {listing}\n"
                     "  depth_scale: 0.001\n  height: 64\n")  # fmt: skip
@@ -172,12 +183,11 @@ def test_predict_and_eval_take_a_release_file(tmp_path, release_file, capsys, on
     assert err.count("bad.pth: not a readable PyTorch file") == 2 and "Traceback" not in err
 
 
-def test_fine_tuning_starts_from_released_weights(release_file, one_thread):
+def test_fine_tuning_starts_from_released_weights(release_file, released, one_thread):
     """`--model.init_weights` takes a release file too (DepthAnywhere → load_student_weights)."""
     from panodepth.training import DepthAnywhere
 
     module = DepthAnywhere(student="egformer", init_weights=str(release_file),
                            student_options={"head": "linear", "release_math": True})  # fmt: skip
-    direct = load_released(release_file)
-    for key, value in direct.state_dict().items():
+    for key, value in released.state_dict().items():
         assert torch.equal(module.student.state_dict()[key], value)

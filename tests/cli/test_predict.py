@@ -12,12 +12,12 @@ from plyfile import PlyData
 
 from panodepth.cli.main import main
 from panodepth.io import read_depth_png, read_exr
-from tests.inference.conftest import save_pano, student_ckpt, teacher_dir  # noqa: F401
+from tests.inference.conftest import save_pano
 
 ALL = ["--formats", "png16", "npy", "exr", "preview", "--ply", "--glb"]
 
 
-def test_all_outputs_are_written_and_read_back(tmp_path, student_ckpt):  # noqa: F811
+def test_all_outputs_are_written_and_read_back(tmp_path, student_ckpt):
     src = save_pano(tmp_path / "room.png", 40, 80)
     out = tmp_path / "out"
     args = [str(src), "--checkpoint", str(student_ckpt), "--out", str(out), "--height", "32"]
@@ -43,7 +43,7 @@ def test_all_outputs_are_written_and_read_back(tmp_path, student_ckpt):  # noqa:
     np.testing.assert_allclose(cloud.vertices[:, 1], -vertices["y"], atol=1e-6)
 
 
-def test_files_folders_lists_and_bad_inputs(tmp_path, student_ckpt, capsys):  # noqa: F811
+def test_files_folders_lists_and_bad_inputs(tmp_path, student_ckpt, capsys):
     save_pano(tmp_path / "dir" / "a.png")
     save_pano(tmp_path / "dir" / "nested" / "b.png")
     listed = save_pano(tmp_path / "elsewhere" / "c.jpg")
@@ -69,7 +69,7 @@ def test_files_folders_lists_and_bad_inputs(tmp_path, student_ckpt, capsys):  # 
     assert not (out / "broken.json").exists() and not (out / "wide.json").exists()
 
 
-def test_rerun_skips_finished_inputs_and_overwrite_redoes_them(tmp_path, student_ckpt, capsys):  # noqa: F811
+def test_rerun_skips_finished_inputs_and_overwrite_redoes_them(tmp_path, student_ckpt, capsys):
     src = save_pano(tmp_path / "a.png")
     out = tmp_path / "out"
     args = ["predict", str(src), "--checkpoint", str(student_ckpt), "--out", str(out),
@@ -87,7 +87,7 @@ def test_rerun_skips_finished_inputs_and_overwrite_redoes_them(tmp_path, student
     assert (out / "a.json").stat().st_mtime_ns != stamp
 
 
-def test_teacher_mode_with_ensemble(tmp_path, teacher_dir):  # noqa: F811
+def test_teacher_mode_with_ensemble(tmp_path, teacher_dir):
     src = save_pano(tmp_path / "t.png", 32, 64)
     out = tmp_path / "out"
     code = main(["predict", str(src), "--teacher", str(teacher_dir), "--out", str(out),
@@ -103,7 +103,7 @@ def test_teacher_mode_with_ensemble(tmp_path, teacher_dir):  # noqa: F811
     assert float(np.median(depth[depth > 0])) == pytest.approx(2.0, rel=0.05)
 
 
-def test_usage_errors(tmp_path, student_ckpt):  # noqa: F811
+def test_usage_errors(tmp_path, student_ckpt):
     src = save_pano(tmp_path / "a.png")
     assert main(["predict", str(src), "--out", str(tmp_path)]) == 2  # no model
     assert main(["predict", "--checkpoint", str(student_ckpt), "--out", str(tmp_path)]) == 2
@@ -112,7 +112,7 @@ def test_usage_errors(tmp_path, student_ckpt):  # noqa: F811
     assert code == 2
 
 
-def test_inputs_in_sub_folders_keep_their_folders(tmp_path, student_ckpt, capsys):  # noqa: F811
+def test_inputs_in_sub_folders_keep_their_folders(tmp_path, student_ckpt, capsys):
     panos = tmp_path / "panos"
     for rel in ("a.png", "sub/b.png", "sub2/b.png"):  # two b.png: they must not collide
         save_pano(panos / rel)

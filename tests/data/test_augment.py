@@ -73,7 +73,7 @@ class TestAugment:
         s = _sample()
         out = apply_params(s, AugmentParams(roll=3, flip=True))
         for key in ("rgb", "depth", "valid", "region_valid"):
-            expected = apply_roll_flip(s[key][None], 3, True)[0]
+            expected = s[key].roll(3, dims=-1).flip(-1)  # the convention: roll right, then flip
             assert torch.equal(out[key], expected), key
         assert int(out["roll"]) == 3 and bool(out["flip"])
         assert out["roll"].dtype == torch.int64 and out["flip"].dtype == torch.bool
@@ -85,7 +85,7 @@ class TestAugment:
         out = aug(s, _gen(0))
         roll, flip = int(out["roll"]), bool(out["flip"])
         assert flip
-        assert torch.equal(out["rgb_teacher"], apply_roll_flip(s["rgb"][None], roll, flip)[0])
+        assert torch.equal(out["rgb_teacher"], s["rgb"].roll(roll, dims=-1).flip(-1))
         assert not torch.allclose(out["rgb"], out["rgb_teacher"])
         assert out["rgb"].min() >= 0 and out["rgb"].max() <= 1
         assert torch.equal(s["rgb"], _sample()["rgb"])  # the input is not modified

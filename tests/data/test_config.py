@@ -7,14 +7,11 @@ import yaml
 
 from panodepth.data import DatasetError, SyntheticPanoramas
 from panodepth.data.config import dataset_from_config
-from panodepth.data.synthetic.dataset import synthesize
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synth") / "c"
-    synthesize(root, "home", 2, height=32, progress=False)
-    return root
+def synth(domains):
+    return domains["c"]  # two synthetic rooms (tests/conftest.py)
 
 
 def spec(root, **extra):

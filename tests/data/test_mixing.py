@@ -147,3 +147,27 @@ class TestMixedDataset:
         b = Fake(1, False, "U").load(0)
         with pytest.raises(ValueError, match="different keys"):
             collate_mixed([{"labeled": a}, {"labeled": b}])
+
+    def test_records_are_batched_by_their_own_collate(self):
+        """A value whose type has a ``collate`` classmethod (e.g. the cached pseudo labels'
+        PseudoLabels) stays one record per batch; the rest is default-collated."""
+
+        class Record:
+            def __init__(self, rows: torch.Tensor) -> None:
+                self.rows = rows
+
+            @classmethod
+            def collate(cls, records):
+                return cls(torch.cat([r.rows for r in records]))
+
+        class WithRecord(Fake):
+            def load(self, index, key=None):
+                return {**super().load(index, key), "record": Record(torch.full((1, 2), index))}
+
+        mixed = MixedDataset(Fake(4, True, "L"), WithRecord(6, False, "U"), ratio=2)
+        batch = collate_mixed([mixed[0], mixed[1]])["unlabeled"]
+        record = batch["record"]
+        assert isinstance(record, Record) and record.rows.shape == (4, 2)
+        names = [int(n[1:]) for n in batch["name"]]
+        assert record.rows[:, 0].tolist() == names  # rows in the order of the samples
+        assert batch["rgb"].shape == (4, 3, 2, 4)

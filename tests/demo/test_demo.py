@@ -7,10 +7,17 @@ import json
 import math
 
 import pytest
+import torch
 
 from panodepth.cli.main import main
 from panodepth.demo import QUICK
-from panodepth.demo.pipeline import VARIANTS, make_pseudo_labels, synthesize_domains, train_student
+from panodepth.demo.pipeline import (
+    VARIANTS,
+    build_label_source,
+    make_pseudo_labels,
+    synthesize_domains,
+    train_student,
+)
 from panodepth.teachers import TeacherLoadError
 
 
@@ -45,8 +52,8 @@ def test_simulated_teacher_is_learned_from(tmp_path):
     cfg = QUICK.with_overrides(count_a=4, count_b=8, count_c=1, steps=40, batch_size=4,
                                teacher="simulated", lr=3e-3)  # fmt: skip
     roots = synthesize_domains(cfg, tmp_path, progress=False)
-    cache = make_pseudo_labels(cfg, roots["b"], tmp_path, rotate=True, teacher=None,
-                               progress=False)  # fmt: skip
+    cache = make_pseudo_labels(cfg, roots["b"], tmp_path, rotate=True,
+                               source=build_label_source(cfg), progress=False)  # fmt: skip
     train_student(cfg, {**roots, "a": None}, cache, "b_only", tmp_path, progress=False)
     rows = list(csv.DictReader(next((tmp_path / "logs").rglob("metrics.csv")).open()))
     losses = [float(r["train/loss_pseudo"]) for r in rows if r.get("train/loss_pseudo")]
@@ -60,3 +67,87 @@ def test_unknown_teacher_is_a_clear_error(tmp_path):
     with pytest.raises(TeacherLoadError, match="no-such-teacher"):
         main(["demo", "--quick", "--teacher", "no-such-teacher", "--out", str(tmp_path),
               "--no_progress"])  # fmt: skip
+
+
+def test_the_demo_holds_one_label_source_built_from_cfg_teacher(tmp_path):
+    """``teacher="simulated"`` → the simulated source with the config's degradations;
+    anything else → that teacher as a source. No ``None`` stands for either."""
+    from panodepth.data import SyntheticPanoramas
+    from panodepth.distill import SimulatedSource, SimulationParams, TeacherSource
+    from panodepth.distill.cache import read_pseudo_label_file
+    from panodepth.teachers.tiny import save_tiny_depth_anything
+
+    params = SimulationParams(blur_sigma=2.0, noise=0.1)
+    simulated = build_label_source(QUICK.with_overrides(teacher="simulated", simulated=params))
+    assert isinstance(simulated, SimulatedSource) and simulated.params == params
+    tiny = str(save_tiny_depth_anything(tmp_path / "tiny-da"))
+    cfg = QUICK.with_overrides(count_a=1, count_b=2, count_c=1, count_b_test=0, rotations=2,
+                               teacher=tiny, height=32)  # fmt: skip
+    source = build_label_source(cfg)
+    assert isinstance(source, TeacherSource) and source.name == tiny
+    roots = synthesize_domains(cfg, tmp_path, progress=False)
+    caches = {}
+    for label_source in (source, simulated):
+        caches[label_source.name] = make_pseudo_labels(
+            cfg, roots["b"], tmp_path, rotate=False, source=label_source, progress=False
+        )
+    assert caches[tiny].name == "tiny-da-k2-deg0-s0"
+    assert caches[params.name].name == "simulated-b2-n0.1-k2-deg0-s0"
+    names = SyntheticPanoramas(roots["b"], labeled=False, height=32).names
+    for name, cache in caches.items():
+        assert sorted(p.stem for p in cache.iterdir()) == names
+        tensors, meta = read_pseudo_label_file(cache / f"{names[0]}.safetensors")
+        assert meta["teacher"] == name and meta["max_deg"] == "0.0"
+        assert torch.equal(tensors["rotation"], torch.eye(3).expand(2, 3, 3))
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    from panodepth.data import SyntheticPanoramas
+    from panodepth.data.synthetic.dataset import synthesize
+
+    root = tmp_path_factory.mktemp("home") / "c"
+    synthesize(root, "home", 5, height=32, seed=3, progress=False)
+    return SyntheticPanoramas(root, height=32)
+
+
+class CountingPredictor:
+    """A predictor that counts the panoramas it is asked to predict."""
+
+    def __init__(self, predictor):
+        self.predictor, self.seen = predictor, 0
+
+    def disparity(self, rgb):
+        self.seen += rgb.shape[0]
+        return self.predictor.disparity(rgb)
+
+
+def test_each_model_predicts_each_test_panorama_once_and_is_scored_as_evaluate_dataset(home):
+    from panodepth.demo.evaluation import TestSet, predict, score
+    from panodepth.demo.pipeline import DemoResult, evaluate_model
+    from panodepth.demo.report import figure
+    from panodepth.inference import Predictor, evaluate_dataset
+    from panodepth.models import build_model
+
+    torch.manual_seed(0)
+    predictor = Predictor.from_student(build_model("pano-unet").eval(), height=32)
+    test = TestSet.read(home)
+    counting = CountingPredictor(predictor)
+    row, disparity = evaluate_model(QUICK, "a_only", "A only", counting, test, test_b=test)
+    assert counting.seen == 2 * len(test)  # C once (metrics + seams + figure) and B once
+    assert disparity.shape == (5, 1, 32, 64)
+    expected = evaluate_dataset(predictor, home, QUICK.protocol, batch_size=8, progress=False)
+    assert row.metrics == pytest.approx(expected.summary, rel=1e-9)
+    assert row.metrics_b == pytest.approx(expected.summary, rel=1e-9)
+    assert row.seam["ratio"] > 0 and not score(disparity, test, QUICK.protocol, seams=False).seam
+    # the figure reads the stored predictions: other predictions, another figure
+    cfg = QUICK.with_overrides(height=32, figure_rows=2)
+    ours = disparity * (1 + torch.rand_like(disparity))
+
+    def draw(predictions):
+        return figure(DemoResult(cfg, [row], {"test": test, "predictions": predictions}, 0.0, ""))
+
+    image = draw({"a_only": disparity, "a_plus_b": ours})
+    assert image.shape[-1] > 6 * 64 * 2 and image.shape[-2] > 2 * 32 * 2
+    assert not torch.equal(image, draw({"a_only": disparity, "a_plus_b": disparity}))
+    assert torch.equal(predict(predictor, test), disparity)  # one prediction, reproducible

@@ -77,6 +77,6 @@ def test_labels_of_a_nested_folder_are_found_for_every_unlabeled_panorama(
     assert unlabeled.names == ["a", "sub/b", "sub2/b"]
     assert [f.relative_to("labels").as_posix() for f in cached.files] == files
     for i in range(len(cached)):
-        sample = cached[i]
-        assert sample["pl_disparity"].shape == (6, 1, 16, 16)
-        assert sample["pl_rotation"].shape == (3, 3)
+        labels = cached[i]["pseudo_labels"]  # one draw: a batch-of-one record
+        assert labels.disparity.shape == (1, 6, 1, 16, 16)
+        assert labels.rotation.shape == (1, 3, 3)

@@ -15,3 +15,8 @@ def debug_checks():
     """Run the test with the hot-path value checks on (``panodepth.checks.debug_checks``)."""
     with _debug_checks():
         yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread(one_thread) -> None:
+    """These tests run on small tensors: one intra-op thread (see ``one_thread``)."""

@@ -12,9 +12,6 @@ import torch
 
 from panodepth.geometry import equirect_lonlat, face_rotations, lonlat_to_xyz, view_rays
 
-# devices for the tests parametrised over devices: the CPU always, CUDA where there is one
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
-
 
 def pano_rays(height: int) -> torch.Tensor:
     """(H, 2H, 3) float64 unit rays of the equirect pixel centres, from the documented formula."""

@@ -85,10 +85,14 @@ class TestRangePlanar:
         torch.testing.assert_close(planar[:, :, 0], local[..., 2])
 
     def test_convention_planar_is_range_times_cosine(self):
-        size, fov = (6, 10), 70.0
-        rng = torch.rand(3, *size, dtype=torch.float64) + 1.0
-        rays = view_rays(size, fov, dtype=torch.float64)
-        torch.testing.assert_close(range_to_planar(rng, fov), rng / rays.norm(dim=-1))
+        (h, w), fov = (6, 10), 70.0
+        rng = torch.rand(3, h, w, dtype=torch.float64) + 1.0
+        # cos(angle to the optical axis) of pixel (i, j), the pinhole written out by hand
+        f = (w / 2) / math.tan(math.radians(fov) / 2)
+        x = (torch.arange(w, dtype=torch.float64) + 0.5 - w / 2) / f
+        y = (torch.arange(h, dtype=torch.float64)[:, None] + 0.5 - h / 2) / f
+        cosine = 1 / torch.sqrt(1 + x**2 + y**2)
+        torch.testing.assert_close(range_to_planar(rng, fov), rng * cosine)
 
     def test_planar_at_most_range(self):
         rng = torch.rand(1, 6, 1, 8, 8) + 0.5

@@ -1,7 +1,7 @@
-"""Shared fixtures of the inference tests: tiny students, a tiny teacher, panorama files.
+"""Helpers of the inference tests: panorama files.
 
-Students are real architectures (UniFuse without fusion, the cheapest) with seeded random
-weights, saved through ``save_student`` so they load the way users' checkpoints do.
+The tiny student files (``student_ckpt``, ``metric_ckpt``) and the tiny teacher folder
+(``teacher_dir``) are the shared session fixtures of ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-
-from panodepth.models import build_model
-from panodepth.teachers.tiny import save_tiny_depth_anything
 
 
 def save_pano(path: Path, h: int = 32, w: int = 64, seed: int = 0) -> Path:
@@ -27,27 +23,6 @@ def save_pano(path: Path, h: int = 32, w: int = 64, seed: int = 0) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def student_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A relative (disparity head) student checkpoint."""
-    from panodepth.io.students import save_student
-
-    torch.manual_seed(0)
-    model = build_model("unifuse", fusion=False, output="disparity")
-    return save_student(model, tmp_path_factory.mktemp("student") / "rel.safetensors")
-
-
-@pytest.fixture(scope="session")
-def metric_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A metric (depth head, max 10 m) student checkpoint."""
-    from panodepth.io.students import save_student
-
-    torch.manual_seed(1)
-    model = build_model("unifuse", fusion=False, output="depth")
-    return save_student(model, tmp_path_factory.mktemp("student") / "metric.safetensors")
-
-
-@pytest.fixture(scope="session")
-def teacher_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny randomly initialised Depth Anything folder."""
-    return save_tiny_depth_anything(tmp_path_factory.mktemp("tiny_da"))
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread(one_thread) -> None:
+    """These tests run on small tensors: one intra-op thread (see ``one_thread``)."""

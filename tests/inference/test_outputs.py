@@ -6,12 +6,10 @@ import json
 
 import numpy as np
 import pytest
-import torch
 import trimesh
 from PIL import Image
 from plyfile import PlyData
 
-from panodepth import geometry as geo
 from panodepth.inference import outputs
 
 
@@ -57,7 +55,13 @@ def test_ply_points_are_in_the_camera_frame(tmp_path):
     v = ply["vertex"]
     assert [p.name for p in v.properties] == ["x", "y", "z", "red", "green", "blue"]
     assert v["x"].dtype == np.float32 and v["red"].dtype == np.uint8
-    expected = geo.range_to_points(torch.from_numpy(depth)[None, None])[0].numpy()
+    # the documented convention (geometry/sphere.py) written out: pixel centres, range × ray
+    h, w = depth.shape
+    lon = ((np.arange(w) + 0.5) / w * 2 * np.pi - np.pi)[None, :]
+    lat = (np.pi / 2 - (np.arange(h) + 0.5) / h * np.pi)[:, None]
+    rays = np.stack(np.broadcast_arrays(np.cos(lat) * np.sin(lon), -np.sin(lat),
+                                        np.cos(lat) * np.cos(lon)), -1)  # fmt: skip
+    expected = depth[..., None] * rays
     ok = depth > 0
     np.testing.assert_allclose(np.stack([v["x"], v["y"], v["z"]], 1), expected[ok], atol=1e-6)
     cols = np.round(rgb.transpose(1, 2, 0)[ok] * 255).astype(np.uint8)

@@ -46,6 +46,7 @@ def test_training_re_exports_the_same_functions():
     assert checkpoint.read_student_file is students.read_student_file
 
 
+@pytest.mark.slow  # a fresh interpreter: 2–3 s of imports
 def test_predict_path_imports_neither_lightning_nor_the_data_package(tmp_path):
     path = save_student(build_model("pano-unet", width=4), tmp_path / "s.safetensors")
     code = f"""

@@ -1,9 +1,10 @@
-"""Fixtures for the masker tests: no hub access, tiny Grounding DINO and SAM built offline.
+"""Fixtures for the masker tests: tiny Grounding DINO and SAM built offline.
 
 The tiny models are randomly initialised from configs and written with ``save_pretrained``
 to a session temp folder, so the real loading code (``from_pretrained`` on a local directory)
-runs without any download. The text backbone of Grounding DINO is BERT; its WordPiece
-tokenizer is built from an in-memory vocabulary holding the prompt words.
+runs without any download (the offline guard of ``tests/conftest.py`` cuts the network).
+The text backbone of Grounding DINO is BERT; its WordPiece tokenizer is built from an
+in-memory vocabulary holding the prompt words.
 """
 
 from __future__ import annotations
@@ -20,13 +21,8 @@ SAM_SIZE = 64
 
 
 @pytest.fixture(autouse=True)
-def _offline_and_seeded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may reach the Hugging Face hub; every test starts from the same RNG state."""
-    from huggingface_hub import constants
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+def _seed() -> None:
+    """Every test starts from the same torch RNG state (random images are reproducible)."""
     torch.manual_seed(0)
 
 
@@ -132,10 +128,19 @@ def tiny_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return build_tiny_grounding_dino(root / "gdino"), build_tiny_sam(root / "sam")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_masker(tiny_dirs: tuple[Path, Path]):
-    """A GroundedSAMMasker on the tiny models, loaded through the real loading code."""
+    """A GroundedSAMMasker on the tiny models, loaded once through the real loading code.
+
+    Shared by the tests: they replace its methods with ``monkeypatch`` only (undone after
+    each test); it is frozen and always in eval mode.
+    """
     from panodepth.masks import GroundedSAMMasker
 
     detector, segmenter = tiny_dirs
     return GroundedSAMMasker(detector=detector, segmenter=segmenter)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread(one_thread) -> None:
+    """These tests run on small tensors: one intra-op thread (see ``one_thread``)."""

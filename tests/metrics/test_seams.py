@@ -7,7 +7,6 @@ import math
 import pytest
 import torch
 
-from panodepth.data.synthetic import render_sample
 from panodepth.geometry import (
     FACE_NAMES,
     cube_to_equirect,
@@ -24,12 +23,10 @@ from panodepth.metrics import (
     seam_summary,
 )
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 @pytest.fixture(scope="module")
-def scenes():
-    samples = [render_sample(d, i, height=64) for d, i in (("home", 0), ("outdoor", 1))]
+def depth_valid(scenes):
+    samples = [scenes["home"], scenes["outdoor"]]  # the shared renders of tests/conftest.py
     depth = torch.stack([s.depth for s in samples])
     valid = torch.stack([s.valid for s in samples])
     assert not valid.all()  # the outdoor scene has sky
@@ -53,8 +50,8 @@ def test_face_index_follows_the_cube_convention():
     assert FACE_NAMES[int(turned[32, 96])] == "F"
 
 
-def test_ground_truth_has_no_seams(scenes):
-    depth, valid = scenes
+def test_ground_truth_has_no_seams(depth_valid):
+    depth, valid = depth_valid
     out = seam_measure(depth, depth, valid)
     assert out["seam"] == 0 and out["control"] == 0 and math.isnan(out["ratio"])
     assert out["seam_pairs"] > 500 and out["control_pairs"] > 500
@@ -77,8 +74,8 @@ def noise(depth, sigma=0.05, seed=1):
     return torch.exp(sigma * torch.randn(depth.shape, generator=g))
 
 
-def test_per_face_scales_make_seams(scenes):
-    depth, valid = scenes
+def test_per_face_scales_make_seams(depth_valid):
+    depth, valid = depth_valid
     stitched = face_scaled(depth)
     # stitching is exact away from face borders (nearest sampling of the GT)
     out = seam_measure(stitched * noise(depth), depth, valid)
@@ -112,8 +109,8 @@ def test_smooth_perturbations_are_not_seams():
     assert seam_measure(gt * fields, gt)["ratio"] == pytest.approx(pooled["ratio"])
 
 
-def test_options_and_bad_input(scenes):
-    depth, valid = scenes
+def test_options_and_bad_input(depth_valid):
+    depth, valid = depth_valid
     pred = face_scaled(depth) * noise(depth)
     one = seam_measure(pred, depth, valid, control=control_rotations()[0])
     assert one["control_pairs"] < seam_measure(pred, depth, valid)["control_pairs"]

@@ -1,13 +1,31 @@
-"""Checks every student's tests share: overfitting one panorama, checkpoint round trips."""
+"""Checks every student's tests share: overfitting one panorama, checkpoint round trips, and
+which students are too big for the fast loop."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
-from panodepth.models import Student360
+from panodepth.models import Student360, documented_params
 from panodepth.training import load_student, save_student
+
+BIG_MB = 100.0
+"""Students whose float32 weights exceed this (UniFuse 121 MB, HoHoNet 198 MB, BiFuse++
+206 MB) take seconds to build, run and save on 2 CPU cores: their architecture-specific
+checks are ``slow``; the contract test (``test_contract.py``) runs them in the fast loop."""
+
+
+def weights_mb(name: str) -> float:
+    """The size of the float32 weights of student ``name``, in MB (its student file's size)."""
+    return documented_params(name) * 4 / 1e6
+
+
+def slow_if_big(names, limit_mb: float = BIG_MB) -> list:
+    """``names`` as ``pytest.param``s, the students bigger than ``limit_mb`` marked ``slow``."""
+    slow = pytest.mark.slow
+    return [pytest.param(n, marks=slow) if weights_mb(n) > limit_mb else n for n in names]
 
 
 def overfit(

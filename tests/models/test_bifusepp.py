@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from panodepth.data.synthetic import render_sample
 from panodepth.geometry import equirect_to_cube
 from panodepth.models import bifusepp as bifusepp_module
 from panodepth.models import build_model
@@ -28,18 +27,19 @@ def panorama(h: int = 64, batch: int = 1, seed: int = 0) -> torch.Tensor:
     return torch.rand(batch, 3, h, 2 * h, generator=torch.Generator().manual_seed(seed))
 
 
-@pytest.fixture(scope="module")
-def fused() -> BiFusePP:
-    torch.manual_seed(0)
-    return build_model("bifusepp").eval()
+@pytest.fixture
+def fused(shared_student) -> BiFusePP:
+    """The module's shared seeded BiFuse++ (eval mode, read only: hooks are removed again,
+    patches undone by ``monkeypatch``)."""
+    return shared_student("bifusepp")
 
 
 def test_parameter_count_matches_release():
-    model = build_model("bifusepp")
+    with torch.device("meta"):  # counted, never initialised
+        model, ablation = build_model("bifusepp"), build_model("bifusepp", fusion=False)
     # the release's count to its rounding once its two dead heads are added back: same layers
     assert abs(n_params(model) + UNUSED_RELEASED_HEADS - RELEASED_PARAMS) < 0.005e6
     assert abs(n_params(model) / RELEASED_PARAMS - 1) < 0.021  # 51.44 M: −2.0 %
-    ablation = build_model("bifusepp", fusion=False)
     assert n_params(ablation) < 0.6 * n_params(model)  # no cube encoder, no fusion
 
 
@@ -90,9 +90,8 @@ def test_permuted_faces_change_the_output(fused, monkeypatch):
     assert (permuted - reference).abs().max() > 1e-3 * reference.abs().max()
 
 
-def test_equirect_only_ablation_ignores_the_cube(monkeypatch):
-    torch.manual_seed(0)
-    model = build_model("bifusepp", fusion=False).eval()
+def test_equirect_only_ablation_ignores_the_cube(monkeypatch, shared_student):
+    model = shared_student("bifusepp", fusion=False)
     assert not hasattr(model, "cube_stem") and not hasattr(model, "fuse")
     x = panorama()
     with torch.no_grad():
@@ -104,19 +103,18 @@ def test_equirect_only_ablation_ignores_the_cube(monkeypatch):
 
 
 @pytest.mark.slow
-def test_overfits_one_synthetic_panorama():
+def test_overfits_one_synthetic_panorama(scenes):
     torch.manual_seed(0)
-    sample = render_sample("office", 0, height=64)
+    sample = scenes["office"]
     target = 1.0 / sample.depth[None].clamp(min=1e-3)  # disparity, 1/m
     # ≈ 25 steps needed, ≈ 0.3 s each on 2 CPU cores
     losses = overfit(build_model("bifusepp"), sample.rgb[None], target, sample.valid[None])
     assert losses[-1] <= losses[0] / 10, f"loss {losses[0]:.4f} → {losses[-1]:.4f}"
 
 
-def test_loading_is_strict_about_the_cube_branch(tmp_path):
-    torch.manual_seed(0)
-    model = build_model("bifusepp", output="depth", max_depth=7.0)
-    save_student(model, tmp_path / "student.safetensors")
+@pytest.mark.slow  # writes and reads a 206 MB file
+def test_loading_is_strict_about_the_cube_branch(tmp_path, fused):
+    save_student(fused, tmp_path / "student.safetensors")
     with pytest.raises(ValueError, match="do not fit"):
         # strict: the cube branch's weights are not dropped
         load_student(tmp_path / "student.safetensors", fusion=False)

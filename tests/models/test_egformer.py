@@ -8,7 +8,6 @@ import math
 import pytest
 import torch
 
-from panodepth.data.synthetic import render_sample
 from panodepth.geometry import equirect_rays
 from panodepth.models import build_model
 from panodepth.models.attention import (
@@ -25,16 +24,9 @@ from .student_checks import overfit
 PAPER_PARAMS = 15.39e6  # original code at 512×1024 (REFERENCE.md, Students)
 
 
-def _grad_norm(params) -> float:
-    grads = [p.grad for p in params if p.grad is not None]
-    assert grads, "no gradient reached this group"
-    assert all(torch.isfinite(g).all() for g in grads)
-    return float(sum(g.abs().sum() for g in grads))
-
-
-def test_parameter_count_matches_the_original():
+def test_parameter_count_matches_the_original(shared_student):
     # Nothing is sized by the input: the count is the one at 512×1024 (or any size).
-    model = build_model("egformer")
+    model = shared_student("egformer")
     n = sum(p.numel() for p in model.parameters())
     assert abs(n - PAPER_PARAMS) / PAPER_PARAMS < 0.02, n
     assert n == 15_388_647
@@ -44,8 +36,8 @@ def test_parameter_count_matches_the_original():
     assert not any(b for _, b in model.named_buffers() if _ not in ("mean", "std"))
 
 
-def test_any_size_runs():
-    model = build_model("egformer").eval()
+def test_any_size_runs(shared_student):
+    model = shared_student("egformer")
     with torch.no_grad():
         assert model(torch.rand(1, 3, 96, 192)).shape == (1, 1, 96, 192)
 
@@ -77,7 +69,7 @@ def test_erp_bias_is_a_function_of_chord_distance(direction):
         assert torch.equal(bias[0], bias[5])  # every column the same
 
 
-def test_per_sample_reweighting():
+def test_per_sample_reweighting(shared_student):
     # the re-weighting factor of a sample does not depend on its batch-mates …
     importance = torch.tensor([[1.0, 2.0, 4.0], [100.0, 10.0, 60.0]])
     m = adaptive_reweighting(importance)
@@ -85,7 +77,7 @@ def test_per_sample_reweighting():
     assert torch.equal(m[:1], adaptive_reweighting(importance[:1]))
     # … and neither does the model's output
     torch.manual_seed(0)
-    model = build_model("egformer").eval()
+    model = shared_student("egformer")
     x = torch.rand(2, 3, 64, 128)
     x[1] *= 0.2  # a very different batch-mate (the original would rescale sample 0's M)
     with torch.no_grad():
@@ -126,9 +118,9 @@ def test_tangent_pattern_is_centred_on_the_pixel():
 
 
 @pytest.mark.slow
-def test_overfits_one_panorama():
+def test_overfits_one_panorama(scenes):
     torch.manual_seed(0)
-    sample = render_sample("home", 0, height=64)
+    sample = scenes["home"]
     model = build_model("egformer", output="depth", max_depth=10.0)
     # 10× lower after ≈ 49 steps (≈ 0.4 s each on 2 CPU cores); lr 1e-3 plateaus at 7–8×
     losses = overfit(

@@ -7,7 +7,6 @@ import math
 import pytest
 import torch
 
-from panodepth.data.synthetic import render_sample
 from panodepth.models import build_model
 from panodepth.models.hohonet import dct_basis, upsample_width
 from panodepth.models.layers import CircularConv2d, CircularMaxPool2d
@@ -17,16 +16,9 @@ from .student_checks import overfit
 PAPER_PARAMS = 49.47e6  # original code at 512×1024 (REFERENCE.md, Students)
 
 
-def _grad_norm(module: torch.nn.Module) -> float:
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    assert grads, f"no gradient reached {type(module).__name__}"
-    assert all(torch.isfinite(g).all() for g in grads)
-    return float(sum(g.abs().sum() for g in grads))
-
-
-def test_parameter_count_matches_the_original():
+def test_parameter_count_matches_the_original(shared_student):
     # Built only (no forward): nothing is sized by the input, so this is the count at 512×1024.
-    model = build_model("hohonet")
+    model = shared_student("hohonet")
     n = sum(p.numel() for p in model.parameters())
     assert abs(n - PAPER_PARAMS) / PAPER_PARAMS < 0.02, n
     assert n == 49_466_433
@@ -41,8 +33,8 @@ def test_parameter_count_matches_the_original():
     assert model.bias.item() == pytest.approx(math.log(math.expm1(1 / 2.5)))
 
 
-def test_row_weights_resample_over_latitude():
-    stage = build_model("hohonet").compress[0]  # 128 rows at H = 512
+def test_row_weights_resample_over_latitude(shared_student):
+    stage = shared_student("hohonet").compress[0]  # 128 rows at H = 512
     w = stage.weight
     assert stage.row_weights(128) is w
     # at H = 256 each row covers two of the stored ones: pairwise sums
@@ -65,9 +57,9 @@ def test_dct_basis_and_circular_upsampling():
     assert torch.allclose(upsample_width(x.roll(1, -1), 4), up.roll(4, -1), atol=1e-6)
 
 
-def test_circular_padding_and_yaw_roll():
+def test_circular_padding_and_yaw_roll(shared_student, monkeypatch):
     torch.manual_seed(0)
-    model = build_model("hohonet").eval()
+    model = shared_student("hohonet")
     layers = list(model.modules())
     assert any(isinstance(m, CircularConv2d) for m in layers)
     assert any(isinstance(m, CircularMaxPool2d) for m in layers)
@@ -81,25 +73,26 @@ def test_circular_padding_and_yaw_roll():
         # the absolute positional encoding (as in the original) breaks it after that ...
         assert (model(x.roll(32, -1)) - model(x).roll(32, -1)).abs().max() > 1e-3
         # ... and without it the whole model is equivariant (same weights)
-        model.position_encoding = False
+        monkeypatch.setattr(model, "position_encoding", False)
         for shift in (32, 64):
             assert torch.allclose(model(x.roll(shift, -1)), model(x).roll(shift, -1), atol=1e-4)
 
 
 @pytest.mark.slow
-def test_overfits_one_panorama():
+def test_overfits_one_panorama(scenes):
     torch.manual_seed(0)
-    sample = render_sample("office", 0, height=64)
+    sample = scenes["office"]
     model = build_model("hohonet", output="depth", max_depth=10.0)
     losses = overfit(model, sample.rgb[None], sample.depth[None], sample.valid[None])
     assert losses[-1] * 10 <= losses[0], losses[::5]
 
 
-def test_first_prediction_is_the_originals_2_5_m():
+def test_first_prediction_is_the_originals_2_5_m(shared_student, monkeypatch):
     x = torch.rand(1, 3, 64, 128)
     for output, expected in (("depth", 2.5), ("disparity", 0.4)):
-        model = build_model("hohonet", output=output).eval()
-        torch.nn.init.zeros_(model.coefficients[-1].weight)  # only the bias is left
+        model = shared_student("hohonet", output=output)
+        last = model.coefficients[-1]  # zeroed, only the bias is left (undone after the test)
+        monkeypatch.setattr(last, "weight", torch.nn.Parameter(torch.zeros_like(last.weight)))
         with torch.no_grad():
             assert torch.allclose(model(x), torch.full((1, 1, 64, 128), expected), atol=1e-5)
 

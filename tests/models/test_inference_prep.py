@@ -10,10 +10,12 @@ from torch import nn
 from panodepth.models import build_model
 from panodepth.models.inference import prepare_for_inference
 
+from .student_checks import slow_if_big
+
 FOLDS = {"unifuse": 50, "bifusepp": 86, "hohonet": 63, "egformer": 0, "pano-unet": 22}
 
 
-@pytest.mark.parametrize("arch", list(FOLDS))
+@pytest.mark.parametrize("arch", slow_if_big(FOLDS))
 def test_same_outputs_fewer_batchnorms(arch, one_thread):
     options = {"width": 8} if arch == "pano-unet" else {}
     model = build_model(arch, **options).eval()

@@ -82,13 +82,18 @@ def test_checkpoint_errors(tmp_path):
         save_student(Tiny(), tmp_path / "x.safetensors")
 
 
-def test_pretrained_backbone_offline_is_a_clear_error(monkeypatch, tmp_path):
+def test_pretrained_backbone_offline_is_a_clear_error(monkeypatch, tmp_path, network_attempts):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty hub cache
+    calls = []
 
-    def offline(*args, **kwargs):
+    def offline(url, *args, **kwargs):
+        calls.append(url)
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    # where torchvision's weights API looks the download function up (not torch.hub's name)
+    monkeypatch.setattr("torchvision.models._api.load_state_dict_from_url", offline)
     with pytest.raises(BackboneWeightsError, match=r"resnet18.*pretrained=False"):
         resnet(18, pretrained=True)
+    assert len(calls) == 1 and calls[0].startswith("https://download.pytorch.org/")
+    assert network_attempts == []
     assert sum(p.numel() for p in resnet(18).parameters()) == 11_689_512

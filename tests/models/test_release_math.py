@@ -21,6 +21,8 @@ from panodepth.models.hohonet import initial_raw
 from panodepth.models.release_math import cube, gather
 from panodepth.models.release_math import egformer as eg_math
 
+from .student_checks import slow_if_big
+
 CPU = torch.device("cpu")
 
 
@@ -122,7 +124,7 @@ def test_egformer_original_tables():
     assert at.item() == pytest.approx(0.25 * 127)
 
 
-@pytest.mark.parametrize("arch", ["unifuse", "bifusepp", "hohonet", "egformer"])
+@pytest.mark.parametrize("arch", slow_if_big(["unifuse", "bifusepp", "hohonet", "egformer"]))
 def test_release_math_runs_at_other_sizes(arch, one_thread):
     head = "sigmoid" if arch == "unifuse" else "linear"
     model = build_model(arch, head=head, release_math=True).eval()

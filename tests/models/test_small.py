@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from panodepth.data.synthetic import render_sample
 from panodepth.models import PanoUNet, build_model
 from panodepth.models.layers import CircularConv2d
 
@@ -48,9 +47,9 @@ def test_roll_by_the_total_stride_commutes():
         assert changed.max() > 1e-4
 
 
-def test_overfits_one_panorama():
+def test_overfits_one_panorama(scenes):
     torch.manual_seed(0)
-    sample = render_sample("home", 0, height=64)
+    sample = scenes["home"]
     model = build_model("pano-unet", output="depth", max_depth=10.0, width=8)
     # typically 10× lower after ~20 steps
     losses = overfit(model, sample.rgb[None], sample.depth[None], sample.valid[None],

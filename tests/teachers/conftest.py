@@ -1,12 +1,14 @@
-"""Tiny randomly initialised Depth Anything checkpoints, saved once per session.
+"""Variants of the tiny Depth Anything for the teacher tests, saved once per session.
 
-No weights are downloaded: the tests build the model from a config, save it with
-``save_pretrained`` and load it back through the public teacher API, with the network cut.
+The plain tiny checkpoint is the shared ``teacher_dir`` (``tests/conftest.py``); here are a
+metric one and one with its own preprocessor config. No weights are downloaded: each is built
+from a config, saved with ``save_pretrained`` and loaded back through the public teacher API,
+with the network cut (the offline guard of ``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
-import socket
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,10 +26,10 @@ def save_tiny(path: Path, seed: int = 0, **overrides: object) -> Path:
     return save_tiny_depth_anything(path, seed, **overrides)
 
 
-@pytest.fixture(scope="session")
-def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A relative-disparity checkpoint without a preprocessor config (ImageNet defaults)."""
-    return save_tiny(tmp_path_factory.mktemp("tiny_da"))
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    """Every test starts from the same torch RNG state (random images are reproducible)."""
+    torch.manual_seed(0)
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +41,9 @@ def tiny_metric_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_processor_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The relative checkpoint plus a preprocessor config with non-default mean/std."""
-    path = save_tiny(tmp_path_factory.mktemp("tiny_da_processor"))
+def tiny_processor_dir(tmp_path_factory: pytest.TempPathFactory, teacher_dir: Path) -> Path:
+    """The shared relative checkpoint plus a preprocessor config with non-default mean/std."""
+    path = shutil.copytree(teacher_dir, tmp_path_factory.mktemp("tiny_da") / "processor")
     DPTImageProcessor(
         image_mean=list(CUSTOM_MEAN),
         image_std=list(CUSTOM_STD),
@@ -52,17 +54,6 @@ def tiny_processor_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def network_attempts(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Offline mode on and sockets cut for every test; returns the attempted addresses."""
-    attempts: list[object] = []
-
-    def refuse(self: socket.socket, address: object, *args: object) -> None:
-        attempts.append(address)
-        raise OSError(f"network access attempted in a test: {address!r}")
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    torch.manual_seed(0)
-    return attempts
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread(one_thread) -> None:
+    """These tests run on small tensors: one intra-op thread (see ``one_thread``)."""

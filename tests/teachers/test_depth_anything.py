@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 
@@ -18,8 +19,14 @@ from .conftest import CUSTOM_MEAN, CUSTOM_STD, save_tiny
 
 
 @pytest.fixture(scope="module")
-def teacher(tiny_dir: Path) -> DepthAnythingTeacher:
-    return DepthAnythingTeacher(str(tiny_dir), input_size=56)
+def teacher(teacher_dir: Path) -> DepthAnythingTeacher:
+    return DepthAnythingTeacher(str(teacher_dir), input_size=56)
+
+
+@functools.cache
+def bare_model(model_dir: Path) -> torch.nn.Module:
+    """The checkpoint loaded by transformers itself (once per folder), for :func:`reference`."""
+    return AutoModelForDepthEstimation.from_pretrained(model_dir, local_files_only=True).eval()
 
 
 def reference(
@@ -31,7 +38,7 @@ def reference(
     metric: bool = False,
 ) -> torch.Tensor:
     """The documented pipeline written out by hand around the bare transformers model."""
-    model = AutoModelForDepthEstimation.from_pretrained(model_dir, local_files_only=True).eval()
+    model = bare_model(model_dir)
     x = F.interpolate(images, size=size, mode="bicubic", align_corners=False, antialias=True)
     if mean is not None:
         x = (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
@@ -60,10 +67,10 @@ class TestContract:
         images = torch.rand(2, 3, 32, 32)
         torch.testing.assert_close(teacher(images), teacher(images), rtol=0, atol=0)
 
-    def test_chunking_matches_one_batch(self, tiny_dir: Path) -> None:
+    def test_chunking_matches_one_batch(self, teacher_dir: Path) -> None:
         images = torch.rand(5, 3, 32, 32)
-        whole = DepthAnythingTeacher(str(tiny_dir), input_size=56, chunk_size=16)(images)
-        chunked = DepthAnythingTeacher(str(tiny_dir), input_size=56, chunk_size=2)(images)
+        whole = DepthAnythingTeacher(str(teacher_dir), input_size=56, chunk_size=16)(images)
+        chunked = DepthAnythingTeacher(str(teacher_dir), input_size=56, chunk_size=2)(images)
         torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-6)
 
     def test_images_are_labelled_independently(self, teacher: DepthAnythingTeacher) -> None:
@@ -110,15 +117,15 @@ class TestPreprocessing:
     def test_matches_hand_written_pipeline(
         self,
         teacher: DepthAnythingTeacher,
-        tiny_dir: Path,
+        teacher_dir: Path,
         hw: tuple[int, int],
         size: tuple[int, int],
     ) -> None:
         images = torch.rand(2, 3, *hw)
         out = teacher(images)
-        torch.testing.assert_close(out, reference(tiny_dir, images, size), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(out, reference(teacher_dir, images, size), rtol=1e-5, atol=1e-6)
         # the comparison is sensitive to the normalisation: without it the output differs
-        unnormalised = reference(tiny_dir, images, size, mean=None, std=None)
+        unnormalised = reference(teacher_dir, images, size, mean=None, std=None)
         assert (out - unnormalised).abs().max() > 1e-2
 
     def test_normalisation_read_from_checkpoint(self, tiny_processor_dir: Path) -> None:
@@ -149,12 +156,12 @@ class TestPreprocessing:
     )
     def test_inference_size(
         self,
-        tiny_dir: Path,
+        teacher_dir: Path,
         input_size: int,
         hw: tuple[int, int],
         expected: tuple[int, int],
     ) -> None:
-        teacher = DepthAnythingTeacher(str(tiny_dir), input_size=input_size)
+        teacher = DepthAnythingTeacher(str(teacher_dir), input_size=input_size)
         assert teacher.patch_size == 14
         assert teacher.inference_size(*hw) == expected
 
@@ -175,29 +182,31 @@ class TestMetric:
 
 
 class TestDtype:
-    def test_bfloat16_on_cpu(self, teacher: DepthAnythingTeacher, tiny_dir: Path) -> None:
-        bf16 = DepthAnythingTeacher(str(tiny_dir), input_size=56, dtype=torch.bfloat16)
+    def test_bfloat16_on_cpu(self, teacher: DepthAnythingTeacher, teacher_dir: Path) -> None:
+        bf16 = DepthAnythingTeacher(str(teacher_dir), input_size=56, dtype=torch.bfloat16)
         assert next(bf16.parameters()).dtype == torch.bfloat16
         images = torch.rand(2, 3, 32, 32)
         out, ref = bf16(images), teacher(images)
         assert out.dtype == torch.float32
         assert (out - ref).abs().max() <= 0.05 * ref.abs().max()
 
-    def test_dtype_strings(self, tiny_dir: Path) -> None:
-        bf16 = DepthAnythingTeacher(str(tiny_dir), input_size=56, dtype="bf16")
+    def test_dtype_strings(self, teacher_dir: Path) -> None:
+        bf16 = DepthAnythingTeacher(str(teacher_dir), input_size=56, dtype="bf16")
         assert next(bf16.parameters()).dtype == torch.bfloat16
         with pytest.raises(ValueError, match="dtype"):
-            DepthAnythingTeacher(str(tiny_dir), dtype="int8")
+            DepthAnythingTeacher(str(teacher_dir), dtype="int8")
 
-    def test_float16_on_cpu_falls_back_with_warning(self, tiny_dir: Path) -> None:
+    def test_float16_on_cpu_falls_back_with_warning(self, teacher_dir: Path) -> None:
         with pytest.warns(UserWarning, match="float16"):
-            fp16 = DepthAnythingTeacher(str(tiny_dir), input_size=56, dtype=torch.float16)
+            fp16 = DepthAnythingTeacher(str(teacher_dir), input_size=56, dtype=torch.float16)
         assert next(fp16.parameters()).dtype == torch.float32
 
     if torch.cuda.is_available():  # collected only where a GPU exists
 
-        def test_float16_on_cuda(self, teacher: DepthAnythingTeacher, tiny_dir: Path) -> None:
-            fp16 = DepthAnythingTeacher(str(tiny_dir), input_size=56, device="cuda", dtype="fp16")
+        def test_float16_on_cuda(self, teacher: DepthAnythingTeacher, teacher_dir: Path) -> None:
+            fp16 = DepthAnythingTeacher(
+                str(teacher_dir), input_size=56, device="cuda", dtype="fp16"
+            )
             images = torch.rand(2, 3, 32, 32)
             out, ref = fp16(images), teacher(images)
             assert out.device == images.device and out.dtype == torch.float32
@@ -229,8 +238,12 @@ class TestLoading:
     def test_local_files_only_without_env(
         self, monkeypatch: pytest.MonkeyPatch, network_attempts: list[object]
     ) -> None:
+        from huggingface_hub import constants
+
+        # online as far as the environment and huggingface_hub know: only the argument holds
         monkeypatch.delenv("HF_HUB_OFFLINE")
         monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
         with pytest.raises(TeacherLoadError):
             DepthAnythingTeacher("panodepth-tests/no-such-model", local_files_only=True)
         assert network_attempts == []
@@ -239,11 +252,11 @@ class TestLoading:
         with pytest.raises(TeacherLoadError, match="exists but holds no loadable depth model"):
             DepthAnythingTeacher(str(tmp_path))
 
-    def test_path_like_loads_without_warnings(self, tiny_dir: Path) -> None:
+    def test_path_like_loads_without_warnings(self, teacher_dir: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            teacher = DepthAnythingTeacher(tiny_dir, input_size=56)
-        assert teacher.source == str(tiny_dir)
+            teacher = DepthAnythingTeacher(teacher_dir, input_size=56)
+        assert teacher.source == str(teacher_dir)
 
     def test_other_depth_model_loads_with_warning(self, tmp_path: Path) -> None:
         config = DPTConfig(
@@ -265,9 +278,9 @@ class TestLoading:
         assert out.shape == (2, 1, 40, 40) and (out >= 0).all()
 
     @pytest.mark.parametrize("kwargs", [{"input_size": 0}, {"chunk_size": 0}, {"chunk_size": 1.5}])
-    def test_bad_arguments(self, tiny_dir: Path, kwargs: dict[str, object]) -> None:
+    def test_bad_arguments(self, teacher_dir: Path, kwargs: dict[str, object]) -> None:
         with pytest.raises(ValueError, match="positive int"):
-            DepthAnythingTeacher(str(tiny_dir), **kwargs)
+            DepthAnythingTeacher(str(teacher_dir), **kwargs)
 
     def test_seeded_checkpoints_differ(self, tmp_path: Path, teacher: DepthAnythingTeacher) -> None:
         other = DepthAnythingTeacher(str(save_tiny(tmp_path / "seed1", seed=1)), input_size=56)

@@ -64,6 +64,7 @@ def test_the_helper_sees_relative_and_lazy_imports() -> None:
     assert sibling_imports("__init__") >= {"base", "registry"}
 
 
+@pytest.mark.slow  # a fresh interpreter: 2 s of imports
 def test_importing_teachers_imports_no_training_code() -> None:
     code = (
         "import sys, panodepth.teachers; "

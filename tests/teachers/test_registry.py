@@ -103,10 +103,10 @@ def test_register_rejects_duplicates_and_bad_names(monkeypatch: pytest.MonkeyPat
             register_teacher(bad, DepthAnythingWeights.V2_SMALL)
 
 
-def test_build_from_directory(tiny_dir: Path) -> None:
+def test_build_from_directory(teacher_dir: Path) -> None:
     images = torch.rand(2, 3, 32, 32)
-    direct = DepthAnythingTeacher(str(tiny_dir), input_size=56)
-    for source in (str(tiny_dir), tiny_dir):
+    direct = DepthAnythingTeacher(str(teacher_dir), input_size=56)
+    for source in (str(teacher_dir), teacher_dir):
         built = build_teacher(source, input_size=56, chunk_size=1)
         assert isinstance(built, DepthAnythingTeacher) and isinstance(built, Teacher)
         torch.testing.assert_close(built(images), direct(images))
@@ -122,19 +122,19 @@ def test_registered_name_resolves_to_hub_id(network_attempts: list[object]) -> N
 
 
 def test_existing_directory_wins_over_name(
-    tmp_path: Path, tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, teacher_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copytree(tiny_dir, tmp_path / "depth-anything-v2-small")
+    shutil.copytree(teacher_dir, tmp_path / "depth-anything-v2-small")
     monkeypatch.chdir(tmp_path)
     built = build_teacher("depth-anything-v2-small", input_size=56)
     assert built.source == "depth-anything-v2-small"
 
 
-def test_build_rejects_other_types_and_kwargs(tiny_dir: Path) -> None:
+def test_build_rejects_other_types_and_kwargs(teacher_dir: Path) -> None:
     with pytest.raises(TypeError):
         build_teacher(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        build_teacher(str(tiny_dir), no_such_option=1)
+        build_teacher(str(teacher_dir), no_such_option=1)
     with pytest.raises(TypeError):
         DepthAnythingWeights.V2_SMALL.build(no_such_option=1)
 
@@ -149,10 +149,10 @@ def test_builders_spell_out_their_options(builder) -> None:
     assert options == ["input_size", "chunk_size", "device", "dtype", "local_files_only"]
 
 
-def test_options_left_out_keep_each_teacher_default(tiny_dir: Path) -> None:
+def test_options_left_out_keep_each_teacher_default(teacher_dir: Path) -> None:
     small = build_teacher("synthetic-small")
     assert small.input_size is None and small.chunk_size == 64
     small = SmallTeacherWeights.SYNTHETIC_SMALL.build(input_size=32, chunk_size=3)
     assert small.input_size == 32 and small.chunk_size == 3
-    built = build_teacher(tiny_dir)
+    built = build_teacher(teacher_dir)
     assert built.input_size == 518 and built.chunk_size == 16

@@ -20,8 +20,6 @@ from panodepth.teachers import (
 )
 from panodepth.teachers.small import FORMAT, num_params
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 @pytest.fixture(scope="module")
 def net() -> SmallUNet:

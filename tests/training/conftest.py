@@ -1,4 +1,8 @@
-"""Shared fixtures of the training tests: tiny synthetic domains, a tiny teacher, a config."""
+"""Shared helpers of the training tests: a config writer for tiny `panodepth fit` runs.
+
+The tiny synthetic domains (``domains``) and the tiny teacher (``teacher_dir``) are the
+shared session fixtures of ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from panodepth.data.synthetic.dataset import synthesize
-from panodepth.teachers.tiny import save_tiny_depth_anything
+from tests.conftest import DOMAIN_HEIGHT
 
-HEIGHT = 64  # students need H % 32 == 0; 64×128 keeps a step well under a second
+HEIGHT = DOMAIN_HEIGHT  # the height of the shared ``domains``
 
 
 @pytest.fixture(autouse=True)
 def _plain_argv(monkeypatch):
     """`main([...])` in-process: LightningCLI warns when pytest's own argv is also present."""
     monkeypatch.setattr(sys, "argv", ["panodepth"])
-
-
-@pytest.fixture(scope="session")
-def domains(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("domains")
-    out = {}
-    for name, domain, count, wm in (("a", "office", 4, 0.0), ("b", "outdoor", 4, 0.5),
-                                    ("c", "home", 2, 0.0)):  # fmt: skip
-        synthesize(root / name, domain, count, height=HEIGHT, seed=1, watermark_prob=wm,
-                   progress=False)  # fmt: skip
-        out[name] = root / name
-    return out
-
-
-@pytest.fixture(scope="session")
-def teacher_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return save_tiny_depth_anything(tmp_path_factory.mktemp("teacher") / "tiny-da")
 
 
 def synthetic(root: Path, labeled: bool = True, augment: bool = False) -> dict:

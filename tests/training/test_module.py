@@ -6,9 +6,8 @@ import pytest
 import torch
 
 from panodepth.data import MixedDataset, SyntheticPanoramas, apply_roll_flip, collate_mixed
-from panodepth.distill import CachedPseudoLabels
+from panodepth.distill import CachedPseudoLabels, PseudoLabels, TeacherSource
 from panodepth.distill.cache import precompute_pseudo_labels
-from panodepth.distill.pseudo_labels import PseudoLabeler
 from panodepth.teachers import DepthAnythingTeacher
 from panodepth.training import DepthAnywhere, load_student, save_student
 
@@ -26,11 +25,11 @@ def mixed_batch(domains, augment=None, cache=None, ratio=1):
 
 @pytest.fixture(scope="module")
 def cache(domains, teacher_dir, tmp_path_factory):
-    labeler = PseudoLabeler(DepthAnythingTeacher(teacher_dir, input_size=56), max_deg=45)
+    source = TeacherSource(DepthAnythingTeacher(teacher_dir, input_size=56))
     out = tmp_path_factory.mktemp("cache")
     paths = SyntheticPanoramas(domains["b"], labeled=False, height=HEIGHT).paths
-    summary = precompute_pseudo_labels(labeler, paths, out, rotations=3, height=HEIGHT,
-                                       progress=False)  # fmt: skip
+    summary = precompute_pseudo_labels(source, paths, out, rotations=3, max_deg=45,
+                                       height=HEIGHT, progress=False)  # fmt: skip
     assert len(summary.done) == len(paths)
     return out
 
@@ -61,7 +60,9 @@ def test_cached_labels_are_compared_in_the_unaugmented_frame(domains, cache):
     torch.manual_seed(0)
     module = DepthAnywhere()
     batch = mixed_batch(domains, cache=cache)["unlabeled"]
-    assert batch["pl_disparity"].shape == (2, 6, 1, HEIGHT // 2, HEIGHT // 2)
+    labels = batch["pseudo_labels"]  # the collate stacked the samples' records into one
+    assert isinstance(labels, PseudoLabels)
+    assert labels.disparity.shape == (2, 6, 1, HEIGHT // 2, HEIGHT // 2)
     disparity = torch.rand(2, 1, HEIGHT, 2 * HEIGHT) + 0.1
     plain = module.pseudo_term(disparity, batch)
     roll, flip = torch.tensor([5, 17]), torch.tensor([True, False])
@@ -152,3 +153,35 @@ def test_lr_schedule_over_a_short_fit(domains, tmp_path, schedule):
 def test_unknown_lr_schedule_is_a_clear_error():
     with pytest.raises(ValueError, match="lr_schedule"):
         DepthAnywhere(student="pano-unet", lr_schedule="step")
+
+
+def test_the_cached_batch_reaches_the_loss_as_one_pseudo_labels_record(domains, cache):
+    """Through the data module's loader and Lightning's device transfer, the unlabeled batch
+    carries one PseudoLabels (no ``pl_*`` keys), and the step leaves it as it was."""
+    from panodepth.distill import FaceProjection
+    from panodepth.training import PanoramaDataModule
+
+    data = PanoramaDataModule(
+        SyntheticPanoramas(domains["a"], height=HEIGHT),
+        SyntheticPanoramas(domains["b"], labeled=False, height=HEIGHT),
+        pseudo_labels=str(cache), ratio=2, batch_size=2, num_workers=0,
+    )  # fmt: skip
+    module = DepthAnywhere(student="pano-unet")
+    batch = next(iter(data.train_dataloader()))
+    batch = module.transfer_batch_to_device(batch, torch.device("cpu"), 0)
+    unlabeled = batch["unlabeled"]
+    labels = unlabeled["pseudo_labels"]
+    assert isinstance(labels, PseudoLabels) and not any(k.startswith("pl_") for k in unlabeled)
+    assert labels.disparity.shape == (4, 6, 1, HEIGHT // 2, HEIGHT // 2)  # 2 × ratio 2
+    assert labels.projection == FaceProjection("cube", HEIGHT // 2)
+    seen = []
+    original = module.pseudo_labels
+    module.pseudo_labels = lambda sample: seen.append(original(sample)) or seen[-1]
+    valid = labels.valid.clone()
+    module.log = lambda *a, **k: None  # outside a Trainer
+    loss = module.training_step(batch, 0)
+    assert torch.isfinite(loss) and seen and seen[0][0] is labels and seen[0][1] is False
+    assert torch.equal(labels.valid, valid)  # region masks were applied to a copy
+    not_a_record = dict(unlabeled, pseudo_labels={"disparity": labels.disparity})
+    with pytest.raises(TypeError, match="PseudoLabels"):
+        module.pseudo_term(torch.rand(4, 1, HEIGHT, 2 * HEIGHT), not_a_record)

@@ -43,7 +43,7 @@ def add_arguments(parser: ArgumentParser) -> None:
 def run(cfg: Namespace) -> int:
     import torch
 
-    from panodepth.distill import FaceProjection, PseudoLabeler
+    from panodepth.distill import FaceProjection, TeacherSource
     from panodepth.distill.cache import env_rank, precompute_pseudo_labels
     from panodepth.io.inputs import collect_inputs
     from panodepth.masks import GroundedSAMMasker
@@ -65,11 +65,11 @@ def run(cfg: Namespace) -> int:
     rank, world = env_rank()
     rank = cfg.rank if cfg.rank is not None else rank
     world = cfg.world_size if cfg.world_size is not None else world
-    labeler = PseudoLabeler(teacher, masker, projection, cfg.max_deg).to(cfg.device)
+    source = TeacherSource(teacher, masker, projection, name=cfg.teacher).to(cfg.device)
     summary = precompute_pseudo_labels(
-        labeler, inputs, cfg.out_dir, rotations=cfg.rotations, height=cfg.height,
-        seed=cfg.seed, rank=rank, world_size=world, save_faces=cfg.save_faces,
-        teacher_name=cfg.teacher, progress=not cfg.no_progress,
+        source, inputs, cfg.out_dir, rotations=cfg.rotations, max_deg=cfg.max_deg,
+        height=cfg.height, seed=cfg.seed, rank=rank, world_size=world,
+        save_faces=cfg.save_faces, progress=not cfg.no_progress,
     )  # fmt: skip
     for failure in summary.failed:
         print(f"error: {failure}", file=sys.stderr)

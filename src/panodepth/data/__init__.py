@@ -40,7 +40,7 @@ _EXPORTS: dict[str, str] = {
     "write_depth_png": "panodepth.io.depth_png",
     "write_mask_png": "panodepth.io.masks",
 }
-_SUBMODULES = ("augment", "config", "datasets", "imageio", "mixing", "patterns", "synthetic")
+_SUBMODULES = ("augment", "config", "datasets", "mixing", "patterns", "synthetic")
 
 __all__ = sorted(_EXPORTS)
 

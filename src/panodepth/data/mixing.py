@@ -24,6 +24,9 @@ Conventions:
       ``(seed, 0, epoch, i)``, unlabeled key ``(seed, 1, position)``, so a panorama revisited
       in a later cycle gets a fresh augmentation. Datasets without ``load`` are indexed
       normally (their own randomness applies).
+    * Batching (:func:`collate_samples`): tensors are stacked, strings listed, and a value
+      whose type has a ``collate`` classmethod (a *record* such as the cached pseudo labels'
+      :class:`panodepth.distill.PseudoLabels`) is batched by it, so records stay records.
 """
 
 from __future__ import annotations
@@ -140,7 +143,11 @@ def collate_mixed(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def collate_samples(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """``default_collate`` of sample dicts, with a clear error when their keys differ."""
+    """``default_collate`` of sample dicts, with a clear error when their keys differ.
+
+    Values whose type has a ``collate`` classmethod (records) are batched by it:
+    ``type(value).collate([the samples' values])``.
+    """
     keys = set(samples[0])
     for s in samples[1:]:
         if set(s) != keys:
@@ -148,7 +155,17 @@ def collate_samples(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 f"cannot batch samples with different keys: {sorted(keys)} vs {sorted(set(s))} "
                 f"(sample {s.get('name', '?')!r})"
             )
-    return default_collate(list(samples))
+    records = [key for key, value in samples[0].items() if _is_record(value)]
+    if not records:
+        return default_collate(list(samples))
+    batch = default_collate([{k: v for k, v in s.items() if k not in records} for s in samples])
+    for key in records:
+        batch[key] = type(samples[0][key]).collate([s[key] for s in samples])
+    return batch
+
+
+def _is_record(value: object) -> bool:
+    return callable(getattr(type(value), "collate", None))
 
 
 def _fetch(dataset: Dataset, index: int, key: tuple[int, ...]) -> dict:

@@ -1,6 +1,7 @@
 """The demo: Depth Anywhere's experiment on synthetic domains, on a CPU, in one command.
 
-:mod:`.config` (presets), :mod:`.pipeline` (the stages), :mod:`.report` (table and figure).
+:mod:`.config` (presets), :mod:`.pipeline` (the stages), :mod:`.evaluation` (one prediction
+per model and test panorama, scored), :mod:`.report` (table and figure).
 ``panodepth demo`` (:mod:`panodepth.cli.demo`) runs :func:`run_demo` then
 :func:`write_report`.
 """

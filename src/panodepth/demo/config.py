@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from panodepth.distill.simulated import SimulationParams
+
 
 @dataclass(frozen=True)
 class DemoConfig:
@@ -26,8 +28,8 @@ class DemoConfig:
     domain_c: str = "home"
     watermark_prob_b: float = 0.5
     teacher: str = "synthetic-small"  # or "simulated", or a Depth Anything id / folder
-    sim_blur_sigma: float = 1.0  # the simulated teacher's degradation (face pixels) ...
-    sim_noise: float = 0.05  # ... and multiplicative noise (see panodepth.distill.simulated)
+    # the simulated teacher's degradations (teacher="simulated"; panodepth.distill.simulated)
+    simulated: SimulationParams = field(default_factory=SimulationParams)
     rotations: int = 4  # cached pseudo-label draws per unlabeled panorama
     max_deg: float = 45.0  # random rotation bound (the ablation uses 0)
     student: str = "pano-unet"

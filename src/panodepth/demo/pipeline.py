@@ -3,17 +3,21 @@
 1. :func:`synthesize_domains`: domains A (labeled), B (unlabeled: sky, watermarks), C (test)
    and unseen B test panoramas, with the synthetic generator (resumable folders under
    ``OUT/data``).
-2. :func:`make_pseudo_labels`: K cached pseudo-label draws per B panorama, from the teacher
-   on the cube faces of randomly rotated panoramas (``max_deg = 0``: the no-rotation
-   ablation). Teachers: the shipped ``synthetic-small`` network, any Depth Anything, or
-   ``simulated`` (true face disparity, degraded; :mod:`panodepth.distill.simulated`). The
-   generator's sky / watermark labels stand in for Grounded-SAM (whose weights cannot be
-   downloaded here): the training module drops masked pixels from the pseudo-label loss.
+2. :func:`make_pseudo_labels`: K cached pseudo-label draws per B panorama, from the demo's
+   one label source (:func:`build_label_source`, built once from ``cfg.teacher``) on the
+   cube faces of randomly rotated panoramas (``max_deg = 0``: the no-rotation ablation).
+   Sources: a teacher (:class:`~panodepth.distill.TeacherSource`: the shipped
+   ``synthetic-small`` network or any Depth Anything) or ``simulated``
+   (:class:`~panodepth.distill.SimulatedSource`: true face disparity, degraded, from B's
+   GT). The generator's sky / watermark labels stand in for Grounded-SAM (whose weights
+   cannot be downloaded here): the training module drops masked pixels from the
+   pseudo-label loss.
 3. :func:`train_student`: :class:`~panodepth.training.DepthAnywhere` through a Lightning
    ``Trainer`` for the same number of steps and the same seed for every variant.
-4. :func:`evaluate_predictor`: metrics on C under an explicit protocol, and the cube seam
-   measure (:mod:`panodepth.metrics.seams`); the same metrics on the unseen B panoramas
-   (how much of the pseudo-labeled domain each model learned).
+4. :func:`evaluate_model`: each model predicts every C panorama once
+   (:mod:`.evaluation`); the metrics under an explicit protocol, the cube seam measure
+   (:mod:`panodepth.metrics.seams`) and the figure read that prediction; the same metrics
+   on the unseen B panoramas (how much of the pseudo-labeled domain each model learned).
 
 :func:`run_demo` runs them all and returns a :class:`DemoResult`; :mod:`.report` writes it.
 """
@@ -22,24 +26,29 @@ from __future__ import annotations
 
 import math
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-from torch import nn
+from torch import Tensor
 
 from panodepth.data import Augment, SyntheticPanoramas
 from panodepth.data.synthetic.dataset import synthesize
-from panodepth.distill import FaceProjection, PseudoLabeler
-from panodepth.distill.cache import precompute_pseudo_labels
-from panodepth.distill.simulated import precompute_simulated_labels
-from panodepth.inference import Predictor, evaluate_dataset
-from panodepth.metrics.seams import seam_statistics, seam_summary
+from panodepth.distill import (
+    FaceProjection,
+    LabelSource,
+    SimulatedSource,
+    SimulationParams,
+    TeacherSource,
+    precompute_pseudo_labels,
+)
+from panodepth.inference import Predictor
 from panodepth.models import Student360
 from panodepth.training import DepthAnywhere, PanoramaDataModule, save_student
 
 from .config import DemoConfig
+from .evaluation import TestSet, predict, score
 
 SIMULATED = "simulated"
 
@@ -104,10 +113,26 @@ def synthesize_domains(cfg: DemoConfig, out: Path, progress: bool = True) -> dic
     return roots
 
 
-def build_demo_teacher(name: str) -> nn.Module:
+def build_label_source(cfg: DemoConfig) -> LabelSource:
+    """The demo's one label source, from ``cfg.teacher``: ``"simulated"`` → the simulated
+    teacher with ``cfg.simulated`` (labels from B's GT); anything else → that teacher
+    (:func:`panodepth.teachers.build_teacher`: a name, file or Depth Anything id / folder)."""
+    if cfg.teacher == SIMULATED:
+        return SimulatedSource(cfg.simulated, FaceProjection("cube"))
     from panodepth.teachers import build_teacher
 
-    return build_teacher(name)
+    return TeacherSource(build_teacher(cfg.teacher), None, FaceProjection("cube"), str(cfg.teacher))
+
+
+def cache_tag(source: LabelSource) -> str:
+    """The cache folder's name prefix of a source (``simulated-b1-n0.05``, ``synthetic-small``)."""
+    if isinstance(source, SimulatedSource):
+        p = source.params
+        tag = f"simulated-b{p.blur_sigma:g}-n{p.noise:g}"
+        if p.name != SimulationParams(blur_sigma=p.blur_sigma, noise=p.noise).name:
+            tag += f"-{zlib.crc32(p.name.encode()):08x}"  # other degradations than the default
+        return tag
+    return Path(source.name).name
 
 
 def make_pseudo_labels(
@@ -115,43 +140,21 @@ def make_pseudo_labels(
     unlabeled_root: Path,
     out: Path,
     rotate: bool,
-    teacher: nn.Module | None,
+    source: LabelSource,
     progress: bool = True,
 ) -> Path:
-    """Cache K pseudo-label draws of every B panorama; returns the cache folder."""
+    """Cache K pseudo-label draws of every B panorama from ``source``; returns the folder."""
     max_deg = cfg.max_deg if rotate else 0.0
-    if teacher is None:
-        tag = f"simulated-b{cfg.sim_blur_sigma:g}-n{cfg.sim_noise:g}"
-    else:
-        tag = Path(str(cfg.teacher)).name
-    cache = out / "labels" / f"{tag}-k{cfg.rotations}-deg{max_deg:g}-s{cfg.seed}"
-    if teacher is None:
-        dataset = SyntheticPanoramas(unlabeled_root, labeled=True, height=cfg.height)
-        precompute_simulated_labels(
-            dataset,
-            cache,
-            rotations=cfg.rotations,
-            max_deg=max_deg,
-            blur_sigma=cfg.sim_blur_sigma,
-            noise=cfg.sim_noise,
-            seed=cfg.seed,
-            progress=progress,
-        )
-    else:
-        labeler = PseudoLabeler(teacher, None, FaceProjection("cube"), max_deg)
-        paths = SyntheticPanoramas(unlabeled_root, labeled=False, height=cfg.height).paths
-        summary = precompute_pseudo_labels(
-            labeler,
-            paths,
-            cache,
-            rotations=cfg.rotations,
-            height=cfg.height,
-            seed=cfg.seed,
-            teacher_name=str(cfg.teacher),
-            progress=progress,
-        )
-        if summary.failed:
-            raise RuntimeError(f"pseudo-labelling failed for: {summary.failed[:3]}")
+    cache = out / "labels" / f"{cache_tag(source)}-k{cfg.rotations}-deg{max_deg:g}-s{cfg.seed}"
+    dataset = SyntheticPanoramas(
+        unlabeled_root, labeled=source.needs_ground_truth, height=cfg.height
+    )
+    summary = precompute_pseudo_labels(
+        source, dataset, cache, rotations=cfg.rotations, max_deg=max_deg, seed=cfg.seed,
+        progress=progress,
+    )  # fmt: skip
+    if summary.failed:
+        raise RuntimeError(f"pseudo-labelling failed for: {summary.failed[:3]}")
     return cache
 
 
@@ -215,20 +218,26 @@ def train_student(
     return student, seconds
 
 
-def evaluate_predictor(
-    cfg: DemoConfig, predictor: Predictor, test: SyntheticPanoramas
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Metrics on the held-out domain (``cfg.protocol``) and the cube seam measure."""
-    report = evaluate_dataset(predictor, test, cfg.protocol, batch_size=8, progress=False)
-    stats = []
-    for start in range(0, len(test), 8):
-        batch = [test[i] for i in range(start, min(start + 8, len(test)))]
-        rgb = torch.stack([s["rgb"] for s in batch])
-        gt = torch.stack([s["depth"] for s in batch])
-        valid = torch.stack([s["valid"] for s in batch])
-        stats.append(seam_statistics(predictor.disparity(rgb), gt, valid, pred_kind="disparity"))
-    seam = seam_summary(torch.cat(stats))
-    return report.summary, seam
+def evaluate_model(
+    cfg: DemoConfig,
+    name: str,
+    label: str,
+    predictor: Predictor,
+    test: TestSet,
+    test_b: TestSet | None = None,
+) -> tuple[Evaluation, Tensor]:
+    """Score one model: its prediction of every C panorama (made once, returned for the
+    figure) under ``cfg.protocol`` with the seam measure, and its metrics on ``test_b``."""
+    start = time.perf_counter()
+    disparity = predict(predictor, test)
+    on_c = score(disparity, test, cfg.protocol)
+    seconds = time.perf_counter() - start
+    metrics_b = {}
+    if test_b is not None:
+        metrics_b = score(predict(predictor, test_b), test_b, cfg.protocol, seams=False).metrics
+    row = Evaluation(name, label, on_c.metrics, on_c.seam, metrics_b=metrics_b)
+    row.extra["eval_seconds"] = seconds
+    return row, disparity
 
 
 def run_demo(cfg: DemoConfig, out: Path, progress: bool = True) -> DemoResult:
@@ -236,56 +245,43 @@ def run_demo(cfg: DemoConfig, out: Path, progress: bool = True) -> DemoResult:
     start = time.perf_counter()
     out = Path(out)
     roots = synthesize_domains(cfg, out, progress)
-    simulated = cfg.teacher == SIMULATED
-    teacher = None if simulated else build_demo_teacher(cfg.teacher)
+    source = build_label_source(cfg)
     caches = {
-        rotate: make_pseudo_labels(cfg, roots["b"], out, rotate, teacher, progress)
+        rotate: make_pseudo_labels(cfg, roots["b"], out, rotate, source, progress)
         for rotate in (True, False)
     }
-    test = SyntheticPanoramas(roots["c"], height=cfg.height)
+    test = TestSet.read(SyntheticPanoramas(roots["c"], height=cfg.height))
     test_b = None
     if "b_test" in roots:
-        test_b = SyntheticPanoramas(roots["b_test"], height=cfg.height)
-
-    def on_b(predictor: Predictor) -> dict[str, float]:
-        if test_b is None:
-            return {}
-        report = evaluate_dataset(predictor, test_b, cfg.protocol, batch_size=8, progress=False)
-        return report.summary
+        test_b = TestSet.read(SyntheticPanoramas(roots["b_test"], height=cfg.height))
 
     rows: list[Evaluation] = []
+    predictions: dict[str, Tensor] = {}
     notes = []
-    if teacher is not None:
-        t0 = time.perf_counter()
-        stitched = Predictor.from_teacher(teacher, height=cfg.height)
-        metrics, seam = evaluate_predictor(cfg, stitched, test)
-        rows.append(
-            Evaluation(
-                "teacher_stitched",
-                "teacher on cube faces, stitched (no GT)",
-                metrics,
-                seam,
-                extra={"eval_seconds": time.perf_counter() - t0},
-                metrics_b=on_b(stitched),
-            )
+    if isinstance(source, TeacherSource):
+        stitched = Predictor.from_teacher(source.teacher, height=cfg.height)
+        label = "teacher on cube faces, stitched (no GT)"
+        row, predictions["teacher_stitched"] = evaluate_model(
+            cfg, "teacher_stitched", label, stitched, test, test_b
         )
+        rows.append(row)
     else:
         notes.append(
-            "simulated teacher: it needs the GT depth, so it has no image-only stitched baseline"
+            f"{cfg.teacher} teacher: it needs the GT depth, so it has no image-only stitched "
+            "baseline"
         )
-    students: dict[str, Student360] = {}
     for name, (label, uses_b, rotate) in VARIANTS.items():
         cache = caches[rotate] if uses_b else None
         student, seconds = train_student(cfg, roots, cache, name, out, progress)
-        students[name] = student
         predictor = Predictor.from_student(student, height=cfg.height)
-        metrics, seam = evaluate_predictor(cfg, predictor, test)
-        rows.append(Evaluation(name, label, metrics, seam, seconds, metrics_b=on_b(predictor)))
+        row, predictions[name] = evaluate_model(cfg, name, label, predictor, test, test_b)
+        row.seconds = seconds
+        rows.append(row)
     for row in rows:
         bad = [k for k, v in row.metrics.items() if not math.isfinite(v)]
         if bad:
             notes.append(f"{row.name}: non-finite {bad}")
-    figure_inputs = {"test": test, "students": students, "teacher": teacher}
+    figure_inputs = {"test": test, "predictions": predictions}
     return DemoResult(
         cfg, rows, figure_inputs, time.perf_counter() - start, str(cfg.teacher), notes
     )

@@ -5,7 +5,9 @@ student, A + B(pseudo) student, no-rotation ablation), the metrics on the held-o
 under the stated protocol, the cube seam measure and the training time, and (second table,
 ``metrics_b``) AbsRel / δ1 on unseen panoramas of the pseudo-labeled domain B; ``OUT/figure.png``
 shows, for a few C panoramas, RGB / GT / baseline / ours and the two absolute-relative
-error maps (same colour scales within a row).
+error maps (same colour scales within a row), from the predictions the pipeline made once
+per model (``result.figure_inputs``: the :class:`~.evaluation.TestSet` and each model's
+disparity).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from panodepth.data.imageio import atomic_save, write_png
-from panodepth.inference import Predictor
+from panodepth.io.atomic import atomic_save
+from panodepth.io.images import write_png
 from panodepth.metrics.align import align
 from panodepth.viz import colorize, mosaic
 
@@ -135,15 +137,13 @@ def figure(result: DemoResult, scale: int = 2) -> torch.Tensor:
     (predictions aligned to GT under the demo's protocol; errors are |d − g|/g in [0, 0.5]),
     upscaled ``scale``× (nearest) with a header naming the columns."""
     test = result.figure_inputs["test"]
-    students = result.figure_inputs["students"]
-    height = result.config.height
+    predictions = result.figure_inputs["predictions"]
     tiles = []
     for i in range(min(result.config.figure_rows, len(test))):
-        sample = test[i]
-        rgb, gt, valid = sample["rgb"], sample["depth"], sample["valid"]
+        rgb, gt, valid = test.rgb[i], test.depth[i], test.valid[i]
         depths = []
         for name in ("a_only", "a_plus_b"):
-            disparity = Predictor.from_student(students[name], height=height).disparity(rgb[None])
+            disparity = predictions[name][i : i + 1]
             depth = align(
                 disparity, gt[None], valid[None], result.config.protocol, pred_kind="disparity"
             )

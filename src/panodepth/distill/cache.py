@@ -1,26 +1,40 @@
 """Cached pseudo labels: K rotations per panorama, precomputed once, drawn at training time.
 
-Beyond the paper (which runs the teacher online every step): ``panodepth pseudo-label``
-runs the teacher on K random rotations of every unlabeled panorama and stores, per panorama,
-one safetensors file ``<name>.safetensors`` (``<name>``: the panorama's name from
-:func:`panodepth.io.collect_inputs`, its path relative to the folder or list file it came
-from, so ``panos/sub/b.png`` → ``labels/sub/b.safetensors``) with
+This module owns the pseudo-label cache: its file format (:data:`FORMAT`), the one driver
+that fills it from any :class:`~.pseudo_labels.LabelSource` (:func:`precompute_pseudo_labels`:
+a real teacher through :class:`~.pseudo_labels.TeacherSource`, or the simulated teacher of
+:mod:`.simulated` through :class:`~.simulated.SimulatedSource`), and the reader that hands
+training one draw per sample (:class:`CachedPseudoLabels`).
 
-    disparity (K, N, 1, S, S) float16   teacher disparity of each view
+Beyond the paper (which runs the teacher online every step): ``panodepth pseudo-label`` runs
+the teacher on K random rotations of every unlabeled panorama and stores, per panorama, one
+safetensors file ``<name>.safetensors`` (``<name>``: the panorama's name from
+:func:`panodepth.io.collect_inputs`, its path relative to the folder or list file it came
+from, so ``panos/sub/b.png`` → ``labels/sub/b.safetensors``; for a dataset, its ``names``)
+with
+
+    disparity (K, N, 1, S, S) float16   the source's disparity of each view
     valid     (K, N, 1, S, S) uint8     1 = usable pixel (masker, finite output)
     rotation  (K, 3, 3)       float32   camera-to-world rotation of each draw
     keep      (K,)            uint8     1 = enough valid pixels (masker's min_valid)
-    faces     (K, N, 3, S, S) uint8     only with save_faces: the RGB views the teacher saw
+    faces     (K, N, 3, S, S) uint8     only with save_faces: the RGB views the source saw
 
-and string metadata (source, projection, face size, teacher, seed). Training then draws one
-of the K rotations per sample (:func:`load_pseudo_labels`) instead of running the teacher.
-Every writer of this format (also the simulated teacher of :mod:`.simulated`) goes through
-:func:`write_pseudo_label_file`.
+and string metadata: ``format`` = :data:`FORMAT`, ``source`` (the panorama's path: how
+:class:`CachedPseudoLabels` matches files to panoramas), ``projection`` (JSON: ``kind``,
+``face_size``, and for tangent views ``level`` and ``fov_deg`` if set: what rebuilds the
+views), and the provenance ``teacher`` (the source's name), ``seed``, ``max_deg``. A file
+without the format tag, or with another one, is refused, naming the file.
+
+Every draw comes back as the record the online teacher makes, a
+:class:`~.pseudo_labels.PseudoLabels` (:func:`load_pseudo_labels`, a batch of one): samples of
+:class:`CachedPseudoLabels` carry it as ``"pseudo_labels"``, the collate stacks them
+(:meth:`PseudoLabels.collate`), and the training module uses the batch as it is.
 
 Scale-out: item i is processed by rank ``i % world_size`` (``RANK`` / ``WORLD_SIZE`` from
 torchrun or SLURM by default), so any number of processes or nodes can share the work
-without talking to each other. Finished items are skipped (resumable) and each file is
-written atomically. The draws of item ``name`` depend only on (seed, name).
+without talking to each other. Finished items (files of this format) are skipped
+(resumable) and each file is written atomically. The draws of item ``name`` depend only on
+(seed, name).
 """
 
 from __future__ import annotations
@@ -28,38 +42,31 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
+from torch import Tensor
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from panodepth.data.datasets.base import sample_generator
+from panodepth.data.datasets.base import DatasetError, sample_generator
 from panodepth.geometry import random_rotation
 from panodepth.io.atomic import atomic_save
-from panodepth.io.errors import PanoramaError
+from panodepth.io.errors import FileFormatError
 from panodepth.io.images import load_panorama
 from panodepth.io.inputs import InputItem, collect_inputs
 
 from .projection import FaceProjection, panorama_to_faces
-from .pseudo_labels import PseudoLabeler, PseudoLabels
+from .pseudo_labels import LabelSource, PseudoLabels
 
-
-def item_name(path: Path, names: set[str]) -> str:
-    """A unique output name for ``path`` (its stem, made unique with a short hash).
-
-    Only :mod:`.simulated` still names files this way; inputs of
-    :func:`precompute_pseudo_labels` are named by :func:`panodepth.io.collect_inputs`.
-    """
-    name = path.stem
-    if name in names:
-        name = f"{name}-{zlib.crc32(str(path).encode()):08x}"
-    names.add(name)
-    return name
+FORMAT = "panodepth-pseudo-labels/1"
+TENSORS = ("disparity", "valid", "rotation", "keep")  # every file has these
+BATCH_KEYS = ("rgb", "depth", "region_valid")  # what a sample hands to a LabelSource
 
 
 def shard(items: Sequence, rank: int, world_size: int) -> list:
@@ -82,54 +89,135 @@ class CacheSummary:
     failed: list[str] = field(default_factory=list)  # "path: reason"
 
 
+# ------------------------------------------------------------------------------ the driver
+
+
+@dataclass(frozen=True)
+class _Item:
+    name: str
+    path: Path
+    read: Callable[[], dict[str, Any]]  # the sample; raises FileFormatError / DatasetError
+
+
 def precompute_pseudo_labels(
-    labeler: PseudoLabeler,
-    inputs: Iterable[InputItem | str | os.PathLike],
+    source: LabelSource,
+    inputs: Dataset | Iterable[InputItem | str | os.PathLike],
     out_dir: str | os.PathLike,
     rotations: int = 8,
+    max_deg: float = 45.0,
     height: int | None = None,
     seed: int = 0,
     rank: int = 0,
     world_size: int = 1,
     save_faces: bool = False,
-    teacher_name: str = "",
     progress: bool = True,
 ) -> CacheSummary:
-    """Write K = ``rotations`` pseudo-labelled draws of each panorama of this rank's shard.
+    """Write K = ``rotations`` labelled draws of each panorama of this rank's shard.
 
-    ``inputs`` are named by :func:`panodepth.io.collect_inputs` (items as given, paths by
-    its rules); item ``name`` goes to ``out_dir/<name>.safetensors``.
+    For every item, K random rotations (each Euler angle uniform in [−max_deg, max_deg);
+    ``max_deg=0`` gives identities, the no-rotation ablation) are drawn from a generator
+    seeded by (seed, name) on ``source.device``, the panorama is labelled under them by
+    ``source`` (which may use the same generator) and the result is written with
+    :func:`write_pseudo_label_file` to ``out_dir/<name>.safetensors``.
+
+    Args:
+        source: a :class:`~.pseudo_labels.LabelSource` (:class:`~.pseudo_labels.TeacherSource`,
+            :class:`~.simulated.SimulatedSource`).
+        inputs: panoramas as :func:`panodepth.io.collect_inputs` takes them (folders, list
+            files, images, :class:`~panodepth.io.InputItem` s; read at ``height``), or a
+            panodepth dataset **without augmentation** (its ``names`` and ``paths``; needed
+            by sources that use ground truth, e.g. ``SyntheticPanoramas(root,
+            labeled=True, height=h)``; train on the same files through an unlabeled reader
+            wrapped in :class:`CachedPseudoLabels`).
+        out_dir: the cache folder.
+        height: working height of image inputs (datasets have their own).
+        rank, world_size: this process takes items ``i % world_size == rank``.
+        save_faces: also store the RGB views the source saw.
+
+    Returns:
+        What was done, skipped (already in the cache) and failed (unreadable inputs).
     """
     if rotations <= 0:
         raise ValueError(f"rotations must be positive, got {rotations}")
+    items = _items(source, inputs, height)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    items = [(item.name, item.path) for item in collect_inputs(inputs)]
     summary = CacheSummary()
-    device = next((p.device for p in labeler.parameters()), torch.device("cpu"))
+    device = source.device
     mine = shard(items, rank, world_size)
-    for name, path in tqdm(mine, desc=f"pseudo-label rank {rank}", disable=not progress):
-        target = out_dir / f"{name}.safetensors"
-        if target.is_file():
-            summary.skipped.append(name)
+    for item in tqdm(mine, desc=f"pseudo-label rank {rank}", disable=not progress):
+        target = out_dir / f"{item.name}.safetensors"
+        if is_pseudo_label_file(target):
+            summary.skipped.append(item.name)
             continue
         try:
-            pano = load_panorama(path, height).to(device)
-        except PanoramaError as err:
-            summary.failed.append(str(err))
+            sample = item.read()
+        except (FileFormatError, DatasetError) as err:
+            reason = str(err)
+            summary.failed.append(reason if str(item.path) in reason else f"{item.path}: {reason}")
             continue
-        g = torch.Generator(device=device).manual_seed(seed * 1_000_003 + zlib.crc32(name.encode()))
-        rot = random_rotation(rotations, labeler.max_deg, generator=g, device=device)
-        batch = pano[None].expand(rotations, -1, -1, -1)
-        labels = labeler(batch, rotation=rot)
+        if source.needs_ground_truth and "depth" not in sample:
+            raise ValueError(f"{item.path}: the sample has no 'depth'; pass a labeled dataset")
+        g = torch.Generator(device=device)
+        g.manual_seed(seed * 1_000_003 + zlib.crc32(item.name.encode()))
+        rot = random_rotation(rotations, max_deg, generator=g, device=device)
+        batch = {
+            key: value.to(device)[None].expand(rotations, *value.shape)
+            for key, value in sample.items()
+            if key in BATCH_KEYS and isinstance(value, Tensor)
+        }
+        labels = source(batch, rot, g)
         faces = None
         if save_faces:
-            faces = panorama_to_faces(batch, rot, labeler.projection)
-        write_pseudo_label_file(
-            target, labels, path, teacher_name, seed, labeler.max_deg, faces=faces
-        )
-        summary.done.append(name)
+            grid = labels.grid
+            if grid is not None and grid.image != tuple(batch["rgb"].shape[-2:]):
+                grid = None
+            faces = panorama_to_faces(batch["rgb"], rot, labels.projection, grid=grid)
+        write_pseudo_label_file(target, labels, item.path, source.name, seed, max_deg, faces)
+        summary.done.append(item.name)
     return summary
+
+
+def _items(
+    source: LabelSource,
+    inputs: Dataset | Iterable[InputItem | str | os.PathLike],
+    height: int | None,
+) -> list[_Item]:
+    """The named inputs of :func:`precompute_pseudo_labels`, each with its reader."""
+    if not isinstance(inputs, Dataset):
+        if source.needs_ground_truth:
+            raise ValueError(
+                f"{source.name} labels from ground truth: pass a labeled dataset without "
+                "augmentation (e.g. SyntheticPanoramas(root, labeled=True)), not image files"
+            )
+        return [
+            _Item(it.name, it.path, lambda path=it.path: {"rgb": load_panorama(path, height)})
+            for it in collect_inputs(inputs)
+        ]
+    dataset = inputs
+    kind = type(dataset).__name__
+    if getattr(dataset, "augment", None) is not None:
+        raise ValueError(
+            f"{kind}: pseudo labels need a dataset built without augment (the cache holds "
+            "labels of the un-augmented panorama)"
+        )
+    if source.needs_ground_truth and getattr(dataset, "labeled", True) is False:
+        raise ValueError(f"{source.name} needs a labeled dataset (GT depth); {kind} is unlabeled")
+    if height is not None:
+        raise ValueError(f"height is for image inputs; {kind} reads at its own height")
+    paths = getattr(dataset, "paths", None)
+    if paths is None:
+        raise ValueError(f"{kind} does not list its panoramas (.paths)")
+    names = getattr(dataset, "names", None)
+    if names is None:  # the io naming rule, as for image inputs
+        names = [it.name for it in collect_inputs(paths)]
+    return [
+        _Item(name, Path(path), lambda i=i: dataset[i])  # type: ignore[index]
+        for i, (name, path) in enumerate(zip(names, paths, strict=True))
+    ]
+
+
+# ---------------------------------------------------------------------------- the format
 
 
 def write_pseudo_label_file(
@@ -139,7 +227,7 @@ def write_pseudo_label_file(
     teacher_name: str,
     seed: int,
     max_deg: float,
-    faces: torch.Tensor | None = None,
+    faces: Tensor | None = None,
 ) -> Path:
     """Write the K draws of one panorama in the cache format (atomically); return the path.
 
@@ -149,7 +237,7 @@ def write_pseudo_label_file(
         source: the panorama's path, stored as metadata ``source`` (how
             :class:`CachedPseudoLabels` matches files to panoramas).
         teacher_name, seed, max_deg: stored as metadata ``teacher``, ``seed``, ``max_deg``.
-        faces: optional (K, N, 3, S, S) RGB views in [0, 1] the teacher saw (stored as uint8).
+        faces: optional (K, N, 3, S, S) RGB views in [0, 1] the source saw (stored as uint8).
     """
     tensors = {
         "disparity": labels.disparity.half().cpu().contiguous(),
@@ -161,16 +249,15 @@ def write_pseudo_label_file(
         faces = (faces * 255).round().clamp(0, 255).to(torch.uint8)
         tensors["faces"] = faces.cpu().contiguous()
     proj = labels.projection
+    projection: dict[str, Any] = {"kind": proj.kind, "face_size": labels.disparity.shape[-1]}
+    if proj.kind == "tangent":
+        projection["level"] = proj.level
+        if proj.fov_deg is not None:
+            projection["fov_deg"] = proj.fov_deg
     meta = {
+        "format": FORMAT,
         "source": str(source),
-        "projection": json.dumps(
-            {
-                "kind": proj.kind,
-                "face_size": labels.disparity.shape[-1],
-                "level": proj.level,
-                "fov_deg": proj.fov,
-            }
-        ),
+        "projection": json.dumps(projection),
         "teacher": teacher_name,
         "seed": str(seed),
         "max_deg": str(max_deg),
@@ -181,51 +268,106 @@ def write_pseudo_label_file(
     return target
 
 
-def read_pseudo_label_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
-    """All K draws of a cached panorama: ``(tensors, metadata)``, checked, or a ValueError."""
+def _checked_metadata(path: Path, meta: dict[str, str] | None) -> dict[str, str]:
+    meta = meta or {}
+    tag = meta.get("format")
+    if tag != FORMAT:
+        raise ValueError(
+            f"{path}: not a panodepth pseudo-label file (format {tag!r}, expected {FORMAT!r}); "
+            "write it with `panodepth pseudo-label` (files of older versions: run it again)"
+        )
+    return meta
+
+
+def read_pseudo_label_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The metadata of a cache file (its header only), checked: a ValueError naming the file
+    if it is unreadable or not of :data:`FORMAT`."""
     path = Path(path)
     try:
         with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
+            meta = f.metadata()
+    except (OSError, ValueError, SafetensorError) as err:
+        raise ValueError(f"{path}: not a readable pseudo-label file ({err})") from None
+    return _checked_metadata(path, meta)
+
+
+def is_pseudo_label_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a finished cache file of this format (what resuming skips)."""
+    if not Path(path).is_file():
+        return False
+    try:
+        read_pseudo_label_metadata(path)
+    except ValueError:
+        return False
+    return True
+
+
+def read_pseudo_label_file(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict]:
+    """All K draws of a cached panorama: ``(tensors, metadata)``, checked, or a ValueError."""
+    path = Path(path)
+    meta = read_pseudo_label_metadata(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
             tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
     except (OSError, ValueError, SafetensorError) as err:
         raise ValueError(f"{path}: not a readable pseudo-label file ({err})") from None
-    missing = {"disparity", "valid", "rotation", "keep"} - set(tensors)
+    missing = set(TENSORS) - set(tensors)
     if missing:
         raise ValueError(f"{path}: not a pseudo-label file (missing {sorted(missing)})")
     return tensors, meta
 
 
-def projection_of(meta: dict) -> FaceProjection:
-    """The :class:`FaceProjection` a cache file's views were made with."""
-    proj = json.loads(meta.get("projection", "{}"))
-    return FaceProjection(
-        proj.get("kind", "cube"), proj.get("face_size"), proj.get("level", 0),
-        proj.get("fov_deg") if proj.get("kind") == "tangent" else None,
-    )  # fmt: skip
+def projection_of(meta: dict[str, str], path: str | os.PathLike = "") -> FaceProjection:
+    """The :class:`FaceProjection` a cache file's views were made with (face size included)."""
+    try:
+        proj = json.loads(meta["projection"])
+        return FaceProjection(
+            proj["kind"], int(proj["face_size"]), int(proj.get("level", 0)), proj.get("fov_deg")
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path}: bad 'projection' metadata ({err!r})") from None
 
 
 def load_pseudo_labels(
     path: str | os.PathLike, draw: int | None = None, generator: torch.Generator | None = None
 ) -> PseudoLabels:
-    """One draw (of K) of a cached panorama as a batch-of-one :class:`PseudoLabels`.
+    """One draw (of K) of a cached panorama as a batch-of-one :class:`PseudoLabels` (float
+    disparity, bool validity: the record the online teacher makes). Only that draw is read.
 
     Args:
         draw: which of the K rotations; ``None`` picks one at random (``generator``).
     """
-    tensors, meta = read_pseudo_label_file(path)
-    k = tensors["rotation"].shape[0]
-    if draw is None:
-        draw = int(torch.randint(k, (), generator=generator))
-    if not 0 <= draw < k:
-        raise ValueError(f"{path}: draw {draw} out of range, the file has {k} rotations")
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = _checked_metadata(path, f.metadata())
+            missing = set(TENSORS) - set(f.keys())
+            if missing:
+                raise ValueError(f"{path}: not a pseudo-label file (missing {sorted(missing)})")
+            k = f.get_slice("rotation").get_shape()[0]
+            if draw is None:
+                draw = int(torch.randint(k, (), generator=generator))
+            if not 0 <= draw < k:
+                raise ValueError(f"{path}: draw {draw} out of range, the file has {k} rotations")
+            part = {key: f.get_slice(key)[draw : draw + 1] for key in TENSORS}
+    except (OSError, SafetensorError) as err:
+        raise ValueError(f"{path}: not a readable pseudo-label file ({err})") from None
+    projection = projection_of(meta, path)
+    if part["disparity"].shape[-1] != projection.face_size:
+        raise ValueError(
+            f"{path}: views of {part['disparity'].shape[-1]} px, but the metadata says "
+            f"{projection.face_size}"
+        )
     return PseudoLabels(
-        disparity=tensors["disparity"][draw : draw + 1].float(),
-        valid=tensors["valid"][draw : draw + 1].bool(),
-        rotation=tensors["rotation"][draw : draw + 1],
-        keep=tensors["keep"][draw : draw + 1].bool(),
-        projection=projection_of(meta),
+        disparity=part["disparity"].float(),
+        valid=part["valid"].bool(),
+        rotation=part["rotation"].float(),
+        keep=part["keep"].bool(),
+        projection=projection,
     )
+
+
+# ---------------------------------------------------------------------------- the reader
 
 
 class CachedPseudoLabels(Dataset):
@@ -234,16 +376,19 @@ class CachedPseudoLabels(Dataset):
     Each cache file (``*.safetensors`` anywhere below ``cache_dir``: panoramas found in
     sub-folders have their files in sub-folders) is matched to its panorama through the
     ``source`` path in its metadata (resolved, so relative and absolute spellings agree)
-    against the sample's ``"path"``;
-    every panorama of ``dataset`` must have a file (checked at construction, with the list of
-    missing ones in the error). Which of the K draws a sample gets follows the mixing key
-    (:meth:`load`), or torch's RNG when the dataset is indexed directly.
+    against the dataset's ``paths``; every panorama of ``dataset`` must have a file, and
+    every file must be of :data:`FORMAT` (both checked at construction; the errors name the
+    missing panoramas or the bad file). Which of the K draws a sample gets follows the
+    mixing key (:meth:`load`), or torch's RNG when the dataset is indexed directly.
 
-    Samples gain ``pl_disparity`` (N, 1, S, S) float16, ``pl_valid`` (N, 1, S, S) bool,
-    ``pl_rotation`` (3, 3), ``pl_keep`` bool, and the projection as ``pl_kind``,
-    ``pl_level``, ``pl_fov_deg``. The labels are in the frame of the *un-augmented*
-    panorama: the training module un-rolls / un-flips the student's prediction first.
+    Samples gain ``"pseudo_labels"``: the draw as a batch-of-one
+    :class:`~.pseudo_labels.PseudoLabels` (:func:`load_pseudo_labels`), which
+    :func:`panodepth.data.collate_mixed` stacks into one record per batch. The labels are in
+    the frame of the *un-augmented* panorama: the training module un-rolls / un-flips the
+    student's prediction first.
     """
+
+    KEY = "pseudo_labels"
 
     def __init__(self, dataset: Dataset, cache_dir: str | os.PathLike, seed: int = 0) -> None:
         cache_dir = Path(cache_dir)
@@ -252,11 +397,7 @@ class CachedPseudoLabels(Dataset):
         self.dataset, self.seed = dataset, seed
         by_source: dict[str, Path] = {}
         for file in sorted(cache_dir.rglob("*.safetensors")):
-            try:
-                with safe_open(str(file), framework="pt") as f:
-                    source = (f.metadata() or {}).get("source")
-            except (OSError, SafetensorError) as err:
-                raise ValueError(f"{file}: not a readable pseudo-label file ({err})") from None
+            source = read_pseudo_label_metadata(file).get("source")
             if source:
                 by_source[str(Path(source).resolve())] = file
         paths = getattr(dataset, "paths", None)
@@ -285,20 +426,6 @@ class CachedPseudoLabels(Dataset):
         choice of the draw, so revisiting a panorama in a later cycle gives a new one."""
         load = getattr(self.dataset, "load", None)
         sample = dict(load(index, key)) if callable(load) else dict(self.dataset[index])
-        tensors, meta = read_pseudo_label_file(self.files[index])
-        k = tensors["rotation"].shape[0]
-        if key is None:
-            draw = int(torch.randint(k, ()))
-        else:
-            draw = int(torch.randint(k, (), generator=sample_generator(self.seed, (2, *key))))
-        proj = projection_of(meta)
-        sample.update(
-            pl_disparity=tensors["disparity"][draw],
-            pl_valid=tensors["valid"][draw].bool(),
-            pl_rotation=tensors["rotation"][draw].float(),
-            pl_keep=tensors["keep"][draw].bool(),
-            pl_kind=proj.kind,
-            pl_level=proj.level,
-            pl_fov_deg=float(proj.fov),
-        )
+        g = None if key is None else sample_generator(self.seed, (2, *key))
+        sample[self.KEY] = load_pseudo_labels(self.files[index], generator=g)  # type: ignore[arg-type]
         return sample

@@ -1,4 +1,11 @@
-"""Online pseudo labels: rotate → project to views → teacher (+ masker) → face disparity.
+"""Pseudo labels: the record, the online teacher, the label-source contract, the per-view loss.
+
+This module owns :class:`PseudoLabels` (per-view labels of a batch, the one record that both
+the online teacher and the cache hand to the loss), :class:`PseudoLabeler` (online: rotate →
+project to views → teacher (+ masker) → face disparity), the :class:`LabelSource` contract
+of whatever labels panoramas for the cache, its teacher implementation
+:class:`TeacherSource` (the simulated one is :class:`~.simulated.SimulatedSource`), and
+:func:`pseudo_label_loss`.
 
 For a batch of unlabeled panoramas, :class:`PseudoLabeler` samples one random rotation per
 sample (each Euler angle uniform in [−max_deg, max_deg), Depth Anywhere: 45°), renders the
@@ -13,7 +20,9 @@ stitched equirect label (stitching without per-view alignment makes training fai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor, nn
@@ -31,6 +40,10 @@ class PseudoLabels:
     ``grid`` is the views' sampling grid on the labelled panoramas (:func:`face_grid`), kept
     so that the region masks and the student's prediction of the same step reuse it; it is
     ``None`` for labels read from the cache (the step then builds it once).
+
+    The cache reader (:func:`~.cache.load_pseudo_labels`) returns one draw as a batch of one;
+    :meth:`collate` (called by :func:`panodepth.data.collate_mixed` for values that have it)
+    stacks such records into the batch the training step uses.
     """
 
     disparity: Tensor  # (B, N, 1, S, S) teacher disparity per view (relative, ≥ 0)
@@ -49,6 +62,26 @@ class PseudoLabels:
             self.keep.to(device),
             self.projection,
             self.grid if same else None,
+        )
+
+    @classmethod
+    def collate(cls, records: Sequence[PseudoLabels]) -> PseudoLabels:
+        """One batch of ``records`` (concatenated along the batch; one projection for all)."""
+        if not records:
+            raise ValueError("PseudoLabels.collate got no records")
+        projection = records[0].projection
+        for r in records[1:]:
+            if r.projection != projection:
+                raise ValueError(
+                    f"cannot batch pseudo labels of different projections: {projection} vs "
+                    f"{r.projection} (one cache folder per projection)"
+                )
+        return cls(
+            disparity=torch.cat([r.disparity for r in records]),
+            valid=torch.cat([r.valid for r in records]),
+            rotation=torch.cat([r.rotation for r in records]),
+            keep=torch.cat([r.keep for r in records]),
+            projection=projection,
         )
 
     def face_grid(self, height: int, width: int) -> ViewGrid:
@@ -123,6 +156,89 @@ class PseudoLabeler(nn.Module):
             projection=self.projection,
             grid=grid,
         )
+
+
+@runtime_checkable
+class LabelSource(Protocol):
+    """What labels panoramas for the cache (:func:`~.cache.precompute_pseudo_labels`).
+
+    A source labels a batch under rotations the caller draws: ``source(batch, rotation,
+    generator)`` takes a dict of (K, C, H, W) tensors — ``"rgb"`` in [0, 1], and for sources
+    with ``needs_ground_truth`` also ``"depth"`` (GT range) and optionally ``"region_valid"``
+    — and (K, 3, 3) camera-to-world rotations, and returns :class:`PseudoLabels` of K
+    panoramas. ``generator`` (on ``device``) is for any randomness of its own.
+
+    Attributes:
+        name: recorded in every cache file (metadata ``teacher``).
+        needs_ground_truth: labels come from GT depth (a labeled dataset), not from images.
+        projection: the views it labels.
+        device: where its batches go (and the rotations' generator lives).
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def needs_ground_truth(self) -> bool: ...
+
+    @property
+    def projection(self) -> FaceProjection: ...
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def __call__(
+        self, batch: dict[str, Tensor], rotation: Tensor, generator: torch.Generator | None = None
+    ) -> PseudoLabels: ...
+
+
+class TeacherSource:
+    """A perspective teacher (+ optional masker) as a :class:`LabelSource`, through
+    :class:`PseudoLabeler`: it sees the views of ``batch["rgb"]`` only.
+
+    Args:
+        teacher, masker, projection: as for :class:`PseudoLabeler`.
+        name: recorded in the cache files (default: the teacher's class name).
+    """
+
+    needs_ground_truth: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        teacher: nn.Module,
+        masker: nn.Module | None = None,
+        projection: FaceProjection | None = None,
+        name: str | None = None,
+    ) -> None:
+        # the cache driver draws the rotations: the labeler's own random ones are never used
+        self.labeler = PseudoLabeler(teacher, masker, projection, max_deg=0.0)
+        self.name = name if name is not None else type(teacher).__name__
+
+    @property
+    def teacher(self) -> nn.Module:
+        return self.labeler.teacher
+
+    @property
+    def projection(self) -> FaceProjection:
+        return self.labeler.projection
+
+    @property
+    def device(self) -> torch.device:
+        return next((p.device for p in self.labeler.parameters()), torch.device("cpu"))
+
+    def to(self, device: torch.device | str) -> TeacherSource:
+        """Move the teacher and masker to ``device``; returns the source."""
+        self.labeler.to(device)
+        return self
+
+    def __call__(
+        self, batch: dict[str, Tensor], rotation: Tensor, generator: torch.Generator | None = None
+    ) -> PseudoLabels:
+        device = self.device
+        return self.labeler(batch["rgb"].to(device), rotation=rotation.to(device))
+
+    def __repr__(self) -> str:
+        return f"TeacherSource({self.name!r}, projection={self.projection})"
 
 
 def pseudo_label_loss(

@@ -40,55 +40,35 @@ Disparities stay ≥ 0 (noisy values are clamped to a small positive floor on va
 invalid pixels hold 0, as in :class:`~.pseudo_labels.PseudoLabels`. Randomness comes only
 from the ``torch.Generator`` passed in (same generator state → same labels).
 
-:func:`precompute_simulated_labels` writes these labels for a labeled dataset in the cache
-format of :mod:`.cache` (one ``<name>.safetensors`` per panorama, K rotations each), which
-:class:`~.cache.CachedPseudoLabels` reads for the same panoramas as an unlabeled dataset.
+The degradations are one record, :class:`SimulationParams`, shared by
+:func:`simulated_pseudo_labels`, the cache and the demo's configuration.
+:class:`SimulatedSource` is the simulated teacher as a :class:`~.pseudo_labels.LabelSource`:
+:func:`~.cache.precompute_pseudo_labels` writes its labels of a labeled dataset in the cache
+format, which :class:`~.cache.CachedPseudoLabels` reads for the same panoramas as an
+unlabeled dataset.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import zlib
-from pathlib import Path
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from tqdm.auto import tqdm
 
-from panodepth.geometry import random_rotation
-
-from .cache import CacheSummary, item_name, shard, write_pseudo_label_file
 from .projection import FaceProjection, panorama_to_faces, student_to_faces
 from .pseudo_labels import PseudoLabels
 
 MIN_DISPARITY = 1e-6  # floor of noisy disparities on valid pixels (labels stay > 0 there)
 
 
-def simulated_pseudo_labels(
-    depth: Tensor,
-    rotation: Tensor,
-    projection: FaceProjection | None = None,
-    *,
-    region_valid: Tensor | None = None,
-    blur_sigma: float = 1.0,
-    noise: float = 0.05,
-    additive_noise: float = 0.0,
-    scale_range: float = 2.0,
-    shift_max: float = 0.5,
-    min_coverage: float = 0.999,
-    min_valid: float = 0.2,
-    generator: torch.Generator | None = None,
-) -> PseudoLabels:
-    """Simulated-teacher pseudo labels of panoramas with GT range depth (module docstring).
+@dataclass(frozen=True)
+class SimulationParams:
+    """The simulated teacher's degradations and validity rules (module docstring).
 
     Args:
-        depth: (B, 1, H, W) GT range in metres, 0 (or non-finite) = invalid (e.g. sky).
-        rotation: (B, 3, 3) camera-to-world rotation of each sample's views.
-        projection: the views (default: the cube, face size H/2).
-        region_valid: optional (B, 1, H, W) bool, False = masked (e.g. watermarks); ANDed
-            with ``depth > 0``.
         blur_sigma: Gaussian blur, standard deviation in face pixels (0 = none).
         noise: standard deviation of the multiplicative noise (0.05 = 5 % per pixel).
         additive_noise: standard deviation of the additive noise, in units of each face's
@@ -100,6 +80,62 @@ def simulated_pseudo_labels(
             at least this (so no invalid GT pixel leaks into it).
         min_valid: ``keep`` is False for panoramas with a smaller share of valid view pixels
             (Depth Anywhere drops images with < 20 % valid pixels).
+        use_region_mask: :class:`SimulatedSource` ANDs the samples' ``"region_valid"``
+            (watermark / sky labels) into the validity, as a masker would.
+    """
+
+    blur_sigma: float = 1.0
+    noise: float = 0.05
+    additive_noise: float = 0.0
+    scale_range: float = 2.0
+    shift_max: float = 0.5
+    min_coverage: float = 0.999
+    min_valid: float = 0.2
+    use_region_mask: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("blur_sigma", "noise", "additive_noise", "shift_max"):
+            value = getattr(self, name)
+            if not value >= 0:
+                raise ValueError(f"{name} must be ≥ 0, got {value!r}")
+        if not self.scale_range >= 1:
+            raise ValueError(f"scale_range must be ≥ 1, got {self.scale_range!r}")
+        for name in ("min_coverage", "min_valid"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+
+    @property
+    def name(self) -> str:
+        """The teacher name stored in cache metadata, e.g. ``"simulated(blur=1.0, noise=0.05)"``
+        (other fields are listed when they differ from their defaults)."""
+        extra = "".join(
+            f", {f.name}={getattr(self, f.name)}"
+            for f in fields(self)
+            if f.name not in ("blur_sigma", "noise") and getattr(self, f.name) != f.default
+        )
+        return f"simulated(blur={self.blur_sigma}, noise={self.noise}{extra})"
+
+
+def simulated_pseudo_labels(
+    depth: Tensor,
+    rotation: Tensor,
+    projection: FaceProjection | None = None,
+    *,
+    region_valid: Tensor | None = None,
+    params: SimulationParams | None = None,
+    generator: torch.Generator | None = None,
+) -> PseudoLabels:
+    """Simulated-teacher pseudo labels of panoramas with GT range depth (module docstring).
+
+    Args:
+        depth: (B, 1, H, W) GT range in metres, 0 (or non-finite) = invalid (e.g. sky).
+        rotation: (B, 3, 3) camera-to-world rotation of each sample's views.
+        projection: the views (default: the cube, face size H/2).
+        region_valid: optional (B, 1, H, W) bool, False = masked (e.g. watermarks); ANDed
+            with ``depth > 0``.
+        params: the degradations (default :class:`SimulationParams`); ``use_region_mask`` is
+            the caller's choice here (pass ``region_valid`` or not).
         generator: for the noise and the affine draws (on ``depth``'s device).
 
     Returns:
@@ -116,12 +152,7 @@ def simulated_pseudo_labels(
         raise ValueError(f"depth must be a float (B, 1, H, W) tensor, got {tuple(depth.shape)}")
     if rotation.shape != (depth.shape[0], 3, 3):
         raise ValueError(f"rotation must be ({depth.shape[0]}, 3, 3), got {tuple(rotation.shape)}")
-    for name, value in (("blur_sigma", blur_sigma), ("noise", noise),
-                        ("additive_noise", additive_noise), ("shift_max", shift_max)):  # fmt: skip
-        if not value >= 0:
-            raise ValueError(f"{name} must be ≥ 0, got {value!r}")
-    if not scale_range >= 1:
-        raise ValueError(f"scale_range must be ≥ 1, got {scale_range!r}")
+    p = params if params is not None else SimulationParams()
     projection = projection or FaceProjection()
     depth = depth.float()
     valid = torch.isfinite(depth) & (depth > 0)
@@ -136,20 +167,20 @@ def simulated_pseudo_labels(
     with torch.no_grad():
         true = student_to_faces(1.0 / filled, rotation, projection)  # (B, N, 1, S, S)
         coverage = panorama_to_faces(valid.float(), rotation, projection)
-    face_valid = coverage >= min_coverage
+    face_valid = coverage >= p.min_coverage
 
-    disparity = _masked_blur(true, face_valid, blur_sigma)
+    disparity = _masked_blur(true, face_valid, p.blur_sigma)
     median = _face_median(disparity, face_valid)  # (B, N, 1, 1, 1)
-    if noise > 0:
+    if p.noise > 0:
         eps = torch.randn(disparity.shape, generator=generator, device=disparity.device)
-        disparity = disparity * (1 + noise * eps)
-    if additive_noise > 0:
+        disparity = disparity * (1 + p.noise * eps)
+    if p.additive_noise > 0:
         eps = torch.randn(disparity.shape, generator=generator, device=disparity.device)
-        disparity = disparity + additive_noise * median * eps
+        disparity = disparity + p.additive_noise * median * eps
     b, n = disparity.shape[:2]
     u = torch.rand(2, b, n, 1, 1, 1, generator=generator, device=disparity.device)
-    scale = torch.exp((2 * u[0] - 1) * math.log(scale_range))
-    disparity = scale * disparity + shift_max * u[1] * median
+    scale = torch.exp((2 * u[0] - 1) * math.log(p.scale_range))
+    disparity = scale * disparity + p.shift_max * u[1] * median
     disparity = torch.where(
         face_valid, disparity.clamp_min(MIN_DISPARITY), torch.zeros_like(disparity)
     )
@@ -158,100 +189,46 @@ def simulated_pseudo_labels(
         disparity=disparity,
         valid=face_valid,
         rotation=rotation,
-        keep=share >= min_valid,
+        keep=share >= p.min_valid,
         projection=projection,
     )
 
 
-def simulated_teacher_name(blur_sigma: float = 1.0, noise: float = 0.05) -> str:
-    """The teacher name stored in cache metadata, e.g. ``"simulated(blur=1.0, noise=0.05)"``."""
-    return f"simulated(blur={blur_sigma}, noise={noise})"
+@dataclass(frozen=True)
+class SimulatedSource:
+    """The simulated teacher as a :class:`~.pseudo_labels.LabelSource`: labels from the GT
+    depth (and ``"region_valid"`` when ``params.use_region_mask``) of a labeled dataset
+    **without augmentation** (the cache holds labels of the un-augmented panorama).
 
+    Example (train on the same files through an *unlabeled* reader wrapped in
+    :class:`~.cache.CachedPseudoLabels`)::
 
-def precompute_simulated_labels(
-    dataset: object,
-    out_dir: str | os.PathLike,
-    rotations: int = 8,
-    max_deg: float = 45.0,
-    projection: FaceProjection | None = None,
-    *,
-    blur_sigma: float = 1.0,
-    noise: float = 0.05,
-    additive_noise: float = 0.0,
-    scale_range: float = 2.0,
-    shift_max: float = 0.5,
-    use_region_mask: bool = True,
-    min_valid: float = 0.2,
-    seed: int = 0,
-    rank: int = 0,
-    world_size: int = 1,
-    progress: bool = True,
-) -> CacheSummary:
-    """Write simulated-teacher labels of a labeled dataset in the pseudo-label cache format.
-
-    For every panorama of this rank's shard, K = ``rotations`` random rotations (each Euler
-    angle uniform in [−max_deg, max_deg); ``max_deg=0`` gives identities, the no-rotation
-    ablation) are labelled with :func:`simulated_pseudo_labels` and written with
-    :func:`~.cache.write_pseudo_label_file` to ``out_dir/<name>.safetensors`` (metadata
-    ``source`` = the panorama's RGB path, ``teacher`` = :func:`simulated_teacher_name`).
-    Rotations and noise of item ``name`` depend only on (seed, name); existing files are
-    skipped (resumable); item i belongs to rank ``i % world_size``.
-
-    Args:
-        dataset: a labeled panorama reader **without augmentation** (e.g.
-            ``SyntheticPanoramas(root, labeled=True, height=h)``): ``len``, ``.paths`` and
-            samples with ``"depth"`` (1, H, W) range and optionally ``"region_valid"``.
-            The labels live in the frame of the un-augmented panorama, as the cache demands.
-            Train on the same files through an *unlabeled* reader wrapped in
-            :class:`~.cache.CachedPseudoLabels`.
-        out_dir: the cache folder.
-        use_region_mask: AND the samples' ``"region_valid"`` (watermark / sky labels) into
-            the validity, as a masker would.
-        Other arguments: see :func:`simulated_pseudo_labels`.
+        labeled = SyntheticPanoramas(root, labeled=True, height=64)
+        precompute_pseudo_labels(SimulatedSource(), labeled, "labels/", rotations=8)
     """
-    if rotations <= 0:
-        raise ValueError(f"rotations must be positive, got {rotations}")
-    if getattr(dataset, "augment", None) is not None:
-        raise ValueError("precompute_simulated_labels needs a dataset built without augment")
-    if getattr(dataset, "labeled", True) is False:
-        raise ValueError("precompute_simulated_labels needs a labeled dataset (GT depth)")
-    paths = getattr(dataset, "paths", None)
-    if paths is None:
-        raise ValueError(f"{type(dataset).__name__} does not list its panoramas (.paths)")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names: set[str] = set()
-    items = [(i, item_name(Path(p), names), Path(p)) for i, p in enumerate(paths)]
-    teacher = simulated_teacher_name(blur_sigma, noise)
-    summary = CacheSummary()
-    for index, name, path in tqdm(
-        shard(items, rank, world_size), desc=f"simulated labels rank {rank}", disable=not progress
-    ):
-        target = out_dir / f"{name}.safetensors"
-        if target.is_file():
-            summary.skipped.append(name)
-            continue
-        try:
-            sample = dataset[index]  # type: ignore[index]
-        except ValueError as err:  # DatasetError: a corrupt or unreadable file
-            summary.failed.append(f"{path}: {err}")
-            continue
-        if "depth" not in sample:
-            raise ValueError(f"{path}: the sample has no 'depth'; pass a labeled dataset")
-        g = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(name.encode()))
-        rot = random_rotation(rotations, max_deg, generator=g)
-        depth = sample["depth"][None].expand(rotations, -1, -1, -1)
-        region = sample.get("region_valid") if use_region_mask else None
-        if region is not None:
-            region = region[None].expand(rotations, -1, -1, -1)
-        labels = simulated_pseudo_labels(
-            depth, rot, projection, region_valid=region, blur_sigma=blur_sigma, noise=noise,
-            additive_noise=additive_noise, scale_range=scale_range, shift_max=shift_max,
-            min_valid=min_valid, generator=g,
+
+    params: SimulationParams = field(default_factory=SimulationParams)
+    projection: FaceProjection = field(default_factory=FaceProjection)
+    needs_ground_truth: ClassVar[bool] = True
+
+    @property
+    def name(self) -> str:
+        return self.params.name
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cpu")
+
+    def __call__(
+        self, batch: dict[str, Tensor], rotation: Tensor, generator: torch.Generator | None = None
+    ) -> PseudoLabels:
+        if "depth" not in batch:
+            raise ValueError("the simulated teacher needs the GT 'depth': pass a labeled dataset")
+        region = batch.get("region_valid") if self.params.use_region_mask else None
+        return simulated_pseudo_labels(
+            batch["depth"], rotation, self.projection, region_valid=region, params=self.params,
+            generator=generator,
         )  # fmt: skip
-        write_pseudo_label_file(target, labels, path, teacher, seed, max_deg)
-        summary.done.append(name)
-    return summary
 
 
 def _masked_blur(x: Tensor, valid: Tensor, sigma: float) -> Tensor:

@@ -8,9 +8,11 @@ One training step (paper §3, REFERENCE.md "The recipe"):
   (0, ``max_depth``] m, inverted) — or BerHu on metric depth for a ``"depth"``-head student;
 * **pseudo-label term** on unlabeled panoramas: the teacher's per-face disparity of the
   panorama under a per-sample random rotation (online teacher), or one of the K cached draws
-  (:class:`~panodepth.distill.CachedPseudoLabels`); the student's disparity is mapped to each
-  face's planar disparity (:func:`~panodepth.distill.student_to_faces`) and compared per face
-  with the affine-invariant loss; masked pixels (masker, ``region_valid``) do not count;
+  (:class:`~panodepth.distill.CachedPseudoLabels`: the batch's ``"pseudo_labels"``, the same
+  :class:`~panodepth.distill.PseudoLabels` record the online teacher makes); the student's
+  disparity is mapped to each face's planar disparity
+  (:func:`~panodepth.distill.student_to_faces`) and compared per face with the
+  affine-invariant loss; masked pixels (masker, ``region_valid``) do not count;
 * ``loss = w_gt · GT term + w_pseudo · pseudo term`` (0.5 / 0.5 in the paper); a step with
   only one kind of data uses that term alone, weighted the same way.
 
@@ -32,6 +34,7 @@ before the means are taken, so the figures are those of the whole set.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 import lightning as L
@@ -39,7 +42,13 @@ import torch
 from torch import Tensor, nn
 
 from panodepth.data.augment import undo_roll_flip
-from panodepth.distill import FaceProjection, PseudoLabeler, PseudoLabels, pseudo_label_loss
+from panodepth.distill import (
+    CachedPseudoLabels,
+    FaceProjection,
+    PseudoLabeler,
+    PseudoLabels,
+    pseudo_label_loss,
+)
 from panodepth.distill.projection import panorama_to_faces
 from panodepth.losses import affine_invariant_loss, berhu_loss, gt_disparity_target, total_loss
 from panodepth.metrics import METRIC_NAMES, DepthMetrics
@@ -158,23 +167,23 @@ class DepthAnywhere(L.LightningModule):
             self.student.to_disparity(pred), target, mask, min_mad=hp.min_mad
         )
 
-    def pseudo_labels(self, sample: dict[str, Tensor]) -> tuple[PseudoLabels, bool]:
-        """Labels of an unlabeled batch and whether they are in the augmented frame."""
+    def pseudo_labels(self, sample: dict[str, Any]) -> tuple[PseudoLabels, bool]:
+        """Labels of an unlabeled batch and whether they are in the augmented frame (online:
+        yes; cached: no, they were made from the un-augmented panorama)."""
         labeler = self.helpers.labeler
         if labeler is not None:
             return labeler(sample["rgb_teacher"]), True
-        if "pl_disparity" not in sample:
+        labels = sample.get(CachedPseudoLabels.KEY)
+        if labels is None:
             raise ValueError(
                 "unlabeled panoramas need pseudo labels: give the module a teacher (online) "
                 "or the data module a pseudo_labels cache folder (panodepth pseudo-label)"
             )
-        labels = PseudoLabels(
-            disparity=sample["pl_disparity"].float(),
-            valid=sample["pl_valid"].bool(),
-            rotation=sample["pl_rotation"].float(),
-            keep=sample["pl_keep"].bool(),
-            projection=FaceProjection(**_projection_args(sample)),
-        )
+        if not isinstance(labels, PseudoLabels):
+            raise TypeError(
+                f"batch[{CachedPseudoLabels.KEY!r}] must be a PseudoLabels record, got "
+                f"{type(labels).__name__}"
+            )
         return labels, False
 
     def pseudo_term(self, pred: Tensor, sample: dict[str, Tensor]) -> Tensor:
@@ -188,7 +197,7 @@ class DepthAnywhere(L.LightningModule):
         if region is not None:  # a face pixel counts only if its whole footprint is valid
             grid = labels.face_grid(*region.shape[-2:])  # shared with the student's mapping
             faces = panorama_to_faces(region.float(), labels.rotation, labels.projection, grid=grid)
-            labels.valid = labels.valid & (faces >= 0.999)
+            labels = replace(labels, valid=labels.valid & (faces >= 0.999))  # the batch's stays
         return pseudo_label_loss(disparity, labels, min_mad=self.hparams.min_mad)
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
@@ -264,18 +273,3 @@ class DepthAnywhere(L.LightningModule):
             optimizer, lambda step: lr_factor(step, total, warmup=0)
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
-
-
-def _projection_args(sample: dict[str, Any]) -> dict[str, Any]:
-    """FaceProjection arguments of a cached batch (the same for every sample of a cache)."""
-    kind = sample.get("pl_kind", ["cube"])
-    face_size = int(sample["pl_disparity"].shape[-1])
-    level = sample.get("pl_level")
-    fov = sample.get("pl_fov_deg")
-    kind = kind[0] if isinstance(kind, list | tuple) else kind
-    args: dict[str, Any] = {"kind": kind, "face_size": face_size}
-    if kind == "tangent":
-        args["level"] = int(level[0]) if level is not None else 0
-        if fov is not None:
-            args["fov_deg"] = float(fov[0])
-    return args

@@ -24,7 +24,11 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from ..imageio import atomic_save, write_depth_png, write_mask_png, write_png
+from panodepth.io.atomic import atomic_save
+from panodepth.io.depth_png import write_depth_png
+from panodepth.io.images import write_png
+from panodepth.io.masks import write_mask_png
+
 from .domains import get_domain, sample_scene
 from .render import render_equirect
 from .watermark import stamp_watermark
