@@ -1,18 +1,19 @@
 """How good are a teacher's pseudo labels? The per-face loss of the *true* disparity against them.
 
-Renders unlabeled-domain panoramas with ground truth (the demo's domain B, "outdoor", with
-sky and watermarks), makes pseudo labels exactly as the demo does (cube faces under random
-±45° rotations, sky and watermarks masked by the synthetic region labels) and scores them
-with :func:`panodepth.distill.pseudo_label_loss` of the ground-truth disparity: the loss a
-*perfect* student would have against them (0 = labels equal to the truth up to a per-face
-affine). The same number for the simulated teacher (defaults: blur 1 px, 5 % noise) gives the
-scale: the demo's students learn a lot from labels at that level. Also reported: the teacher
-fed its faces at the panorama's face size (H/2) versus resized to ``--input-size``, and
-faces cut from panoramas rendered at twice the height (labels at H px, the student's GT at
-the same H × 2H). ``--student FILE`` scores a trained 360° student's own prediction mapped to
-the same faces (the labels are worth learning from only where they beat what the student,
-e.g. the demo's A-only baseline, already knows about domain B), and its AbsRel / δ1 on these
-B panoramas (``lsq_disparity``; panoramas the students never saw, from B's domain).
+Renders unlabeled-domain panoramas with ground truth (the demo's domain B, ``FULL.domain_b``:
+indoor styles and outdoor scenes, with sky and watermarks), makes pseudo labels exactly as the
+demo does (cube faces under random ±45° rotations, sky and watermarks masked by the synthetic
+region labels) and scores them with :func:`panodepth.distill.pseudo_label_loss` of the ground-
+truth disparity: the loss a *perfect* student would have against them (0 = labels equal to the
+truth up to a per-face affine). The same number for the simulated teacher (defaults: blur 1
+px, 5 % noise) gives the scale: the demo's students learn a lot from labels at that level.
+Also reported: the teacher fed its faces at the panorama's face size (H/2) versus resized to
+``--input-size``, and faces cut from panoramas rendered at twice the height (labels at H px,
+the student's GT at the same H × 2H). ``--student FILE`` scores a trained 360° student's own
+prediction mapped to the same faces (the labels are worth learning from only where they beat
+what the student, e.g. the demo's A-only baseline, already knows about domain B), and its
+AbsRel / δ1 on these B panoramas (``lsq_disparity``; panoramas the students never saw, from
+B's domain).
 
 Usage::
 
@@ -32,6 +33,7 @@ import torch
 
 from panodepth.data.datasets import SyntheticPanoramas
 from panodepth.data.synthetic.dataset import synthesize
+from panodepth.demo import FULL
 from panodepth.distill import (
     FaceProjection,
     LabelSource,
@@ -81,6 +83,10 @@ def main() -> None:
         "--sim", nargs=2, type=float, action="append", metavar=("BLUR", "NOISE"),
         help="simulated-teacher degradations to score (default: 1 0.05)",
     )  # fmt: skip
+    parser.add_argument(
+        "--domain", default=FULL.domain_b,
+        help="where to score (default: the demo's B; e.g. the test domain 'home')",
+    )  # fmt: skip
     parser.add_argument("--count", type=int, default=48)
     parser.add_argument("--height", type=int, default=64)
     parser.add_argument("--input-size", type=int, default=64)
@@ -95,8 +101,8 @@ def main() -> None:
     teachers = args.teacher or ["synthetic-small"]
     work = args.work or Path(tempfile.mkdtemp(prefix="label_quality_"))
     h = args.height
-    root = synthesize(work / f"b{2 * h}", "outdoor", args.count, height=2 * h, seed=7,
-                      watermark_prob=0.5, progress=False).parent  # fmt: skip
+    root = synthesize(work / f"{args.domain}-{2 * h}", args.domain, args.count, height=2 * h,
+                      seed=7, watermark_prob=0.5, progress=False).parent  # fmt: skip
     at_h = SyntheticPanoramas(root, labeled=True, height=h)
     at_2h = SyntheticPanoramas(root, labeled=True, height=2 * h)
 
@@ -104,8 +110,8 @@ def main() -> None:
         spread = statistics.stdev(losses) if len(losses) > 1 else float("nan")  # one batch: n/a
         print(f"{name:<58} {statistics.mean(losses):.3f} ± {spread:.3f}{extra}")
 
-    print(f"{args.count} outdoor panoramas, loss of GT disparity vs labels (mean ± std over "
-          f"batches of 8; lower = better labels)")  # fmt: skip
+    print(f"{args.count} {args.domain} panoramas, loss of GT disparity vs labels "
+          f"(mean ± std over batches of 8; lower = better labels)")  # fmt: skip
     for blur, noise in args.sim or [(1.0, 0.05)]:
         simulated = SimulatedSource(SimulationParams(blur_sigma=blur, noise=noise))
         losses = label_losses(at_h, simulated, h, args.seed)

@@ -63,6 +63,19 @@ def test_domain_list_and_no_eval(tmp_path) -> None:
     assert meta["spec"]["fov_range"] == [80.0, 90.0] and "--fov-range 80 90" in meta["command"]
 
 
+def test_validation_domain_picks_the_weights_and_is_recorded(tmp_path) -> None:
+    out = tmp_path / "v.safetensors"
+    args = ["train-teacher", "--out", str(out), *TINY, "--steps", "4", "--eval-domain", "cabin"]
+    assert main([*args, "--val-every", "2"]) == 0
+    meta = read_metadata(out)
+    assert "--eval-domain cabin" in meta["command"] and "--val-every 2" in meta["command"]
+    validation = meta["validation"]
+    assert validation["domain"] == "cabin" and validation["every"] == 2
+    assert [step for step, _ in validation["curve_abs_rel"]] == [2, 4]
+    best = min(validation["curve_abs_rel"], key=lambda row: row[1])
+    assert validation["best_step"] == best[0] and 0 < best[1] < 1
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -71,6 +84,7 @@ def test_domain_list_and_no_eval(tmp_path) -> None:
         (["--size", "40"], "multiple of 16"),
         (["--fov-range", "100", "60"], "fov_range"),
         (["--widths", "8", "16", "24", "32", "44"], "multiples of groups"),
+        (["--val-every", "-1"], "--val-every"),
     ],
 )
 def test_bad_arguments(tmp_path, capsys, extra: list[str], message: str) -> None:

@@ -49,6 +49,40 @@ class TestDomains:
         with pytest.raises(ValueError, match="unknown domain 'mars'"):
             sample_scene("mars", torch.Generator())
 
+    def test_every_indoor_domain_is_closed_with_its_own_scale(self):
+        medians = {}
+        for name in ("hotel", "loft", "classroom", "cabin"):
+            samples = [render_sample(name, i, height=32) for i in range(4)]
+            assert all(bool(s.valid.all()) for s in samples), name
+            medians[name] = torch.cat([s.depth.flatten() for s in samples]).median()
+        # cabins are the smallest rooms, lofts the largest
+        assert medians["cabin"] < medians["hotel"] < medians["loft"]
+        assert medians["cabin"] < medians["classroom"] < medians["loft"]
+
+    def test_a_mixture_draws_sample_i_from_domain_i_mod_n(self, tmp_path):
+        from panodepth.data.synthetic import domain_of_sample, mixture
+
+        assert mixture("hotel+outdoor") == ("hotel", "outdoor")
+        assert [domain_of_sample("hotel+loft+outdoor", i) for i in range(4)] == [
+            "hotel", "loft", "outdoor", "hotel"
+        ]  # fmt: skip
+        for i, domain in enumerate(["hotel", "outdoor", "hotel"]):
+            mixed, alone = (
+                render_sample("hotel+outdoor", i, height=32),
+                render_sample(domain, i, height=32),
+            )
+            assert torch.equal(mixed.rgb, alone.rgb) and torch.equal(mixed.depth, alone.depth)
+        with pytest.raises(ValueError, match="unknown domain 'mars'"):
+            mixture("hotel+mars")
+        with pytest.raises(ValueError, match="repeats"):
+            mixture("hotel+hotel")
+        synthesize(tmp_path / "m", "hotel+outdoor", 2, height=16, progress=False)
+        meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+        assert meta["domain"] == "hotel+outdoor"
+        sky = Image.open(tmp_path / "m" / "mask" / "00001.png")
+        assert (np.asarray(sky) == 1).any()  # the outdoor sample has sky, the hotel none
+        assert not (np.asarray(Image.open(tmp_path / "m" / "mask" / "00000.png")) == 1).any()
+
     def test_camera_is_inside_and_clear(self):
         for i in range(20):
             scene = sample_scene("home", torch.Generator().manual_seed(i))

@@ -25,8 +25,15 @@ from panodepth.teachers import TeacherLoadError
 def test_quick_demo_writes_a_complete_finite_table(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--quick", "--out", str(out), "--no_progress"]) == 0
-    printed = capsys.readouterr().out
-    assert "AbsRel" in printed and "protocol `lsq_disparity`" in printed
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err
+    lines = [line for line in printed.splitlines() if line.strip()]
+    # a clean console: no Lightning banners, tips, warnings or its progress bar; one sentence
+    for noise in ("GPU available", "Tip", "Warning", "warning", "Epoch", "LeafSpec"):
+        assert noise not in printed, printed
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("The paper's claim:") and "on C (home, never seen)" in lines[0]
+    assert "smoke test" in lines[0] and str(out) in lines[0]
     results = json.loads((out / "results.json").read_text())
     names = [row["name"] for row in results["rows"]]
     assert names == ["teacher_stitched", *VARIANTS]  # shipped teacher: stitched baseline too
@@ -37,8 +44,12 @@ def test_quick_demo_writes_a_complete_finite_table(tmp_path, capsys):
         for key in ("abs_rel", "delta1"):  # also scored on unseen panoramas of B
             assert row["metrics_b"][key] is not None and math.isfinite(row["metrics_b"][key])
     table = (out / "results.md").read_text()
+    assert table.startswith("**The paper's claim:")  # the verdict leads
+    assert "AbsRel" in table and "protocol `lsq_disparity`" in table
+    assert "B unlabeled `hotel+loft+classroom+outdoor`" in table
     assert table.count("\n| ") == 2 * (1 + len(names))  # C and B tables: header + rows
-    assert "n/a" not in table.split("\n\n")[1]
+    c_table = next(block for block in table.split("\n\n") if block.startswith("| model"))
+    assert "n/a" not in c_table
     assert "On B, A + B(pseudo) vs A only" in table
     from PIL import Image
 
@@ -54,7 +65,8 @@ def test_simulated_teacher_is_learned_from(tmp_path):
     roots = synthesize_domains(cfg, tmp_path, progress=False)
     cache = make_pseudo_labels(cfg, roots["b"], tmp_path, rotate=True,
                                source=build_label_source(cfg), progress=False)  # fmt: skip
-    train_student(cfg, {**roots, "a": None}, cache, "b_only", tmp_path, progress=False)
+    trained = train_student(cfg, {**roots, "a": None}, cache, "b_only", tmp_path, progress=False)
+    assert not trained.student.training and trained.seconds > 0 and trained.curve == {}
     rows = list(csv.DictReader(next((tmp_path / "logs").rglob("metrics.csv")).open()))
     losses = [float(r["train/loss_pseudo"]) for r in rows if r.get("train/loss_pseudo")]
     assert len(losses) >= 8
@@ -150,4 +162,64 @@ def test_each_model_predicts_each_test_panorama_once_and_is_scored_as_evaluate_d
     image = draw({"a_only": disparity, "a_plus_b": ours})
     assert image.shape[-1] > 6 * 64 * 2 and image.shape[-2] > 2 * 32 * 2
     assert not torch.equal(image, draw({"a_only": disparity, "a_plus_b": disparity}))
+    # with the stitched teacher: one more labelled column
+    wider = draw({"a_only": disparity, "a_plus_b": ours, "teacher_stitched": ours})
+    assert wider.shape[-1] == image.shape[-1] + 64 * 2 + 2
     assert torch.equal(predict(predictor, test), disparity)  # one prediction, reproducible
+
+
+def test_a_monitored_run_records_a_curve_on_each_set(tmp_path, home):
+    """``eval_every``: the student is scored every N steps and after the last one, on each
+    monitored set, without disturbing training (the run is the one without a monitor)."""
+    from panodepth.demo.evaluation import TestSet
+
+    cfg = QUICK.with_overrides(count_a=4, count_b=1, count_c=1, count_b_test=0, steps=5,
+                               batch_size=2, height=32, eval_every=2)  # fmt: skip
+    roots = synthesize_domains(cfg, tmp_path / "data", progress=False)
+    test = TestSet.read(home)
+    trained = train_student(cfg, roots, None, "m", tmp_path / "m", progress=False,
+                            monitor={"c": test, "also": test})  # fmt: skip
+    assert set(trained.curve) == {"c", "also"}
+    assert [step for step, _ in trained.curve["c"]] == [2, 4, 5]
+    assert all(0 < m["abs_rel"] < 1 and 0 <= m["delta1"] <= 1 for _, m in trained.curve["c"])
+    plain = train_student(cfg, roots, None, "p", tmp_path / "p", progress=False)
+    for a, b in zip(trained.student.parameters(), plain.student.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_verdict_states_the_claim_and_what_the_run_found():
+    from panodepth.demo.pipeline import DemoResult, Evaluation
+    from panodepth.demo.report import verdict
+
+    cfg = QUICK.with_overrides(steps=800)
+    rows = [Evaluation("a_only", "A", {"abs_rel": 0.2, "delta1": 0.6}),
+            Evaluation("a_plus_b", "A+B", {"abs_rel": 0.17, "delta1": 0.7})]  # fmt: skip
+    text = verdict(DemoResult(cfg, rows, {}, 0.0, "t"))
+    assert text.startswith("The paper's claim:") and "is better than A only" in text
+    assert "0.200 → 0.170 (-15.0 %)" in text and "δ1 0.600 → 0.700" in text
+    assert "smoke test" not in text
+    rows[1].metrics["abs_rel"] = 0.25
+    text = verdict(DemoResult(QUICK, rows, {}, 0.0, "t"))
+    assert "is worse than A only" in text and "(+25.0 %)" in text and "smoke test" in text
+
+
+def test_new_weights_under_the_same_name_never_reuse_cached_labels(tmp_path):
+    import zlib
+
+    from panodepth.demo.pipeline import cache_tag
+    from panodepth.distill import TeacherSource
+    from panodepth.teachers import SHIPPED_WEIGHTS, SmallTeacher
+
+    shipped = cache_tag(TeacherSource(SmallTeacher(), name="synthetic-small"))
+    assert shipped == f"synthetic-small-{zlib.crc32(SHIPPED_WEIGHTS.read_bytes()):08x}"
+    retrained = tmp_path / "synthetic-small.safetensors"
+    retrained.write_bytes(SHIPPED_WEIGHTS.read_bytes())
+    same = cache_tag(TeacherSource(SmallTeacher(retrained), name="synthetic-small"))
+    assert same == shipped  # same bytes, same labels
+    from panodepth.teachers.small import load_small_teacher, save_small_teacher
+
+    net, _ = load_small_teacher(retrained)
+    with torch.no_grad():
+        next(net.parameters()).add_(0.01)
+    save_small_teacher(net, retrained, {"run": 2})
+    assert cache_tag(TeacherSource(SmallTeacher(retrained), name="synthetic-small")) != shipped

@@ -71,6 +71,23 @@ class TestTraining:
         assert lr_factor(100, 100, 10) == pytest.approx(0.01)
         assert all(0 < lr_factor(s, 100, 10) <= 1 for s in range(100))
 
+    def test_validation_keeps_the_weights_of_the_best_score(self) -> None:
+        pool = render_views("office", 4, 0, ViewSpec(size=32))
+        config = TrainConfig(steps=7, batch_size=2, warmup=1, low_res_prob=0.0)
+        scores, snapshots = iter([3.0, 1.0, 2.0, 5.0]), []
+
+        def validate(net) -> float:
+            assert not net.training
+            snapshots.append({k: v.clone() for k, v in net.state_dict().items()})
+            return next(scores)
+
+        curve: list[tuple[int, float]] = []
+        net, _ = train_small_unet(pool, config, validate=validate, validate_every=2, curve=curve)
+        assert curve == [(2, 3.0), (4, 1.0), (6, 2.0), (7, 5.0)]  # every 2 steps and the last
+        best, last = snapshots[1], snapshots[3]
+        assert all(torch.equal(v, best[k]) for k, v in net.state_dict().items())
+        assert not all(torch.equal(v, last[k]) for k, v in net.state_dict().items())
+
     def test_loss_falls_on_a_fixed_pool(self) -> None:
         pool = render_views("office", 8, 0, ViewSpec(size=32))
         config = TrainConfig(steps=30, batch_size=4, lr=3e-3, warmup=3, low_res_prob=0.0)

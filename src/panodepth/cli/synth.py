@@ -1,4 +1,4 @@
-"""Synthesise a dataset of 360° RGB-D panoramas of one visual domain.
+"""Synthesise a dataset of 360° RGB-D panoramas of one visual domain or a mixture of domains.
 
 Writes OUT/rgb/*.png, OUT/depth/*.png (16-bit range, 1 mm per unit, 0 = invalid),
 OUT/mask/*.png (0 valid, 1 sky, 2 watermark), OUT/list.txt and OUT/meta.json.
@@ -17,7 +17,8 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--domain", default="office",
         help="visual domain of the scenes (README: Synthetic 360° RGB-D data; an unknown "
-        "name is refused with the list)",
+        "name is refused with the list), or a mixture 'hotel+loft+outdoor' (sample i from "
+        "domain i mod n)",
     )  # fmt: skip
     parser.add_argument("--count", type=int, default=100, help="number of panoramas")
     parser.add_argument("--size", default="256x512", help="HxW with W = 2·H, e.g. 256x512")

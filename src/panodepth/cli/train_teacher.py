@@ -24,7 +24,7 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output .safetensors file")
     parser.add_argument(
         "--domains", nargs="+", default=["office", "outdoor"],
-        help="training domains (synthetic: office, home, outdoor)",
+        help="training domains (README: Synthetic 360° RGB-D data)",
     )  # fmt: skip
     parser.add_argument("--views", type=int, default=4000, help="training views in all")
     parser.add_argument("--size", type=int, default=64, help="view side, pixels")
@@ -46,9 +46,15 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--eval_domain", "--eval-domain", default="home",
-        help="held-out domain to evaluate on ('none': skip)",
+        help="held-out domain to evaluate on ('none': skip); with --val-every also the "
+        "validation domain that picks the weights",
     )  # fmt: skip
     parser.add_argument("--eval_views", "--eval-views", type=int, default=200)
+    parser.add_argument(
+        "--val_every", "--val-every", type=int, default=0,
+        help="score AbsRel on the --eval-domain views every N steps and keep the best "
+        "weights (0: keep the last)",
+    )  # fmt: skip
     parser.add_argument("--device", default="cpu")
     parser.add_argument(
         "--threads", type=int | None, default=None,
@@ -68,6 +74,8 @@ def command_line(cfg: Namespace) -> str:
         args += ["--widths", *(str(w) for w in cfg.widths)]
     args += ["--seed", str(cfg.seed)]
     args += ["--eval-domain", eval_domain, "--eval-views", str(cfg.eval_views)]
+    if cfg.val_every:
+        args += ["--val-every", str(cfg.val_every)]
     if cfg.threads is not None:
         args += ["--threads", str(cfg.threads)]
     return shlex.join(args)
@@ -88,6 +96,8 @@ def run(cfg: Namespace) -> int:
             if cfg.threads < 1:
                 raise ValueError(f"--threads must be ≥ 1, got {cfg.threads}")
             torch.set_num_threads(cfg.threads)
+        if cfg.val_every < 0:
+            raise ValueError(f"--val-every must be ≥ 0, got {cfg.val_every}")
         if cfg.size < 16 or cfg.size % 16:
             raise ValueError(f"--size must be a multiple of 16, ≥ 16, got {cfg.size}")
         spec = ViewSpec(size=cfg.size, fov_range=tuple(cfg.fov_range))
@@ -111,6 +121,7 @@ def run(cfg: Namespace) -> int:
             device=cfg.device,
             log=log,
             arch=SmallUNetConfig(widths=tuple(cfg.widths)),
+            val_every=cfg.val_every,
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

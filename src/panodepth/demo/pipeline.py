@@ -81,13 +81,17 @@ class DemoResult:
     notes: list[str] = field(default_factory=list)
 
 
-def synthesize_domains(cfg: DemoConfig, out: Path, progress: bool = True) -> dict[str, Path]:
-    """Write (or reuse) the three domains; returns their folders by key a, b, c, b_test.
+SET_LABELS = {"a": "A", "b": "B", "c": "C", "b_test": "B test", "val": "validation"}
 
-    ``b_test`` (when ``cfg.count_b_test > 0``): unseen panoramas of B's domain with their GT,
+
+def synthesize_domains(cfg: DemoConfig, out: Path, progress: bool = True) -> dict[str, Path]:
+    """Write (or reuse) the domains; returns their folders by key a, b, c, b_test, val.
+
+    ``b_test`` (when ``cfg.count_b_test > 0``): unseen panoramas of B's domains with their GT,
     without watermarks — B was never labeled, so scoring on it shows how much of B the
     students learned from the pseudo labels (the paper's use: unlabeled data of the target
-    domain), next to the zero-shot score on C.
+    domain), next to the zero-shot score on C. ``val`` (when ``cfg.count_val > 0``): the
+    validation domain, for design choices (C is scored only to report).
     """
     # key → (domain, count, watermark probability, seed offset: each set its own scenes)
     specs = {
@@ -97,6 +101,8 @@ def synthesize_domains(cfg: DemoConfig, out: Path, progress: bool = True) -> dic
     }
     if cfg.count_b_test > 0:
         specs["b_test"] = (cfg.domain_b, cfg.count_b_test, 0.0, ord("t"))
+    if cfg.count_val > 0:
+        specs["val"] = (cfg.domain_val, cfg.count_val, 0.0, ord("v"))
     roots = {}
     for key, (domain, count, watermark, offset) in specs.items():
         root = out / "data" / f"{key}-{domain}-{cfg.height}-s{cfg.seed}-wm{watermark:g}"
@@ -108,6 +114,7 @@ def synthesize_domains(cfg: DemoConfig, out: Path, progress: bool = True) -> dic
             seed=cfg.seed + offset,
             watermark_prob=watermark,
             progress=progress,
+            desc=f"data {SET_LABELS[key]} ({domain})",
         )
         roots[key] = root
     return roots
@@ -125,14 +132,20 @@ def build_label_source(cfg: DemoConfig) -> LabelSource:
 
 
 def cache_tag(source: LabelSource) -> str:
-    """The cache folder's name prefix of a source (``simulated-b1-n0.05``, ``synthetic-small``)."""
+    """The cache folder's name prefix of a source (``simulated-b1-n0.05``,
+    ``synthetic-small-1a2b3c4d``: a teacher in one weights file gets the file's CRC-32, so
+    that new weights under the same name never reuse old labels)."""
     if isinstance(source, SimulatedSource):
         p = source.params
         tag = f"simulated-b{p.blur_sigma:g}-n{p.noise:g}"
         if p.name != SimulationParams(blur_sigma=p.blur_sigma, noise=p.noise).name:
             tag += f"-{zlib.crc32(p.name.encode()):08x}"  # other degradations than the default
         return tag
-    return Path(source.name).name
+    tag = Path(source.name).name
+    weights = Path(str(getattr(getattr(source, "teacher", None), "source", "")))
+    if weights.is_file():
+        tag += f"-{zlib.crc32(weights.read_bytes()):08x}"
+    return tag
 
 
 def make_pseudo_labels(
@@ -151,11 +164,21 @@ def make_pseudo_labels(
     )
     summary = precompute_pseudo_labels(
         source, dataset, cache, rotations=cfg.rotations, max_deg=max_deg, seed=cfg.seed,
-        progress=progress,
+        progress=progress, desc=f"pseudo labels B ({'±' if rotate else ''}{max_deg:g}°)",
     )  # fmt: skip
     if summary.failed:
         raise RuntimeError(f"pseudo-labelling failed for: {summary.failed[:3]}")
     return cache
+
+
+@dataclass
+class Trained:
+    """A trained variant: the student (eval mode, CPU), training seconds, and its curve:
+    ``{test set key: [(step, metrics), …]}`` when monitored."""
+
+    student: Student360
+    seconds: float
+    curve: dict[str, list[tuple[int, dict[str, float]]]] = field(default_factory=dict)
 
 
 def train_student(
@@ -165,13 +188,19 @@ def train_student(
     name: str,
     out: Path,
     progress: bool = True,
-) -> tuple[Student360, float]:
-    """Train one variant (same steps, seed and labeled data for all); returns it and seconds.
+    monitor: dict[str, TestSet] | None = None,
+) -> Trained:
+    """Train one variant (same steps, seed and labeled data for all).
 
     ``roots["a"] = None`` trains on B's pseudo labels alone (a check of the mechanism).
+    With ``monitor`` and ``cfg.eval_every`` > 0, the student is scored on each test set every
+    ``cfg.eval_every`` steps (and at the end) under ``cfg.protocol``. Lightning's own console
+    output is left to ``panodepth fit``: the demo shows one progress bar per variant.
     """
     import lightning as L
     from lightning.pytorch.loggers import CSVLogger
+
+    from .callbacks import Monitor, StepBar, quiet_lightning
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = DepthAnywhere(
@@ -198,24 +227,35 @@ def train_student(
         num_workers=cfg.num_workers,
         seed=cfg.seed,
     )
-    trainer = L.Trainer(
-        max_steps=cfg.steps,
-        accelerator="auto",
-        devices=1,
-        logger=CSVLogger(out / "logs", name=name),
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-        log_every_n_steps=max(1, min(10, cfg.steps // 20)),
-        enable_progress_bar=progress,
-    )
-    start = time.perf_counter()
-    trainer.fit(module, datamodule=data)
-    seconds = time.perf_counter() - start
+
+    def score_fn(student: Student360, test: TestSet) -> dict[str, float]:
+        predictor = Predictor.from_student(student, height=cfg.height)
+        return score(predict(predictor, test), test, cfg.protocol, seams=False).metrics
+
+    callbacks: list[L.Callback] = [StepBar(f"train {name}", cfg.steps, enabled=progress)]
+    curve: dict[str, list[tuple[int, dict[str, float]]]] = {}
+    if monitor and cfg.eval_every > 0:
+        callbacks.append(Monitor(monitor, cfg.eval_every, cfg.steps, score_fn, curve))
+    with quiet_lightning():
+        trainer = L.Trainer(
+            max_steps=cfg.steps,
+            accelerator="auto",
+            devices=1,
+            logger=CSVLogger(out / "logs", name=name),
+            enable_checkpointing=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            limit_val_batches=0,
+            log_every_n_steps=max(1, min(10, cfg.steps // 20)),
+            enable_progress_bar=False,
+            callbacks=callbacks,
+        )
+        start = time.perf_counter()
+        trainer.fit(module, datamodule=data)
+        seconds = time.perf_counter() - start
     student = module.student.cpu().eval()
     save_student(student, out / "students" / f"{name}.safetensors")
-    return student, seconds
+    return Trained(student, seconds, curve)
 
 
 def evaluate_model(
@@ -272,10 +312,10 @@ def run_demo(cfg: DemoConfig, out: Path, progress: bool = True) -> DemoResult:
         )
     for name, (label, uses_b, rotate) in VARIANTS.items():
         cache = caches[rotate] if uses_b else None
-        student, seconds = train_student(cfg, roots, cache, name, out, progress)
-        predictor = Predictor.from_student(student, height=cfg.height)
+        trained = train_student(cfg, roots, cache, name, out, progress)
+        predictor = Predictor.from_student(trained.student, height=cfg.height)
         row, predictions[name] = evaluate_model(cfg, name, label, predictor, test, test_b)
-        row.seconds = seconds
+        row.seconds = trained.seconds
         rows.append(row)
     for row in rows:
         bad = [k for k, v in row.metrics.items() if not math.isfinite(v)]

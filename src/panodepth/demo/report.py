@@ -41,10 +41,43 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
+SMOKE_STEPS = 100  # fewer training steps than this: the verdict says it is a smoke test
+CLAIM = (
+    "The paper's claim: pseudo-labelling diverse unlabeled 360° panoramas with a perspective "
+    "teacher improves zero-shot depth on an unseen domain"
+)
+
+
+def verdict(result: DemoResult) -> str:
+    """One sentence: the claim and what this run found on C (AbsRel and δ1, A + B vs A only)."""
+    rows = {r.name: r.metrics for r in result.rows}
+    base, ours = rows.get("a_only", {}), rows.get("a_plus_b", {})
+    b0, b1 = base.get("abs_rel", math.nan), ours.get("abs_rel", math.nan)
+    if not (math.isfinite(b0) and b0 > 0 and math.isfinite(b1)):
+        return f"{CLAIM}; this run has no finite AbsRel to compare."
+    change = 100 * (b1 - b0) / b0
+    small = (
+        " (a run this small is a smoke test, not a test of the claim)"
+        if result.config.steps < SMOKE_STEPS
+        else ""
+    )
+    return (
+        f"{CLAIM}; in this run, on C ({result.config.domain_c}, never seen), A + B(pseudo) is "
+        f"{'better' if change < 0 else 'worse'} than A only: AbsRel {_fmt(b0)} → {_fmt(b1)} "
+        f"({change:+.1f} %), δ1 {_fmt(base.get('delta1'))} → {_fmt(ours.get('delta1'))}{small}."
+    )
+
+
 def results_table(result: DemoResult) -> str:
-    """The Markdown table (with a header line saying what was measured, and how)."""
+    """The Markdown report: the verdict, then the table (with a line saying what was
+    measured, and how)."""
     cfg = result.config
     lines = [
+        f"**{verdict(result)}**",
+        "",
+        f"Domains: A labeled `{cfg.domain_a}`; B unlabeled `{cfg.domain_b}` (pseudo-labeled; "
+        f"sky / watermarks masked); C test `{cfg.domain_c}` (never seen in any form).",
+        "",
         f"Zero-shot on domain C ({cfg.domain_c}, {cfg.count_c} panoramas, "
         f"{cfg.height}×{2 * cfg.height}); protocol `{cfg.protocol}`; teacher `{result.teacher}`; "
         f"students `{cfg.student}`, {cfg.steps} steps, batch {cfg.batch_size}"
@@ -122,59 +155,73 @@ def results_json(result: DemoResult) -> dict:
     }
 
 
-FIGURE_COLUMNS = (
-    "RGB",
-    "GT (inverse depth)",
-    "A only",
-    "A + B pseudo (ours)",
-    "|error| A only",
-    "|error| ours",
+# figure column → (title, model whose prediction it shows or None)
+FIGURE_MODELS = (
+    ("teacher_stitched", "teacher (cube faces)"),
+    ("a_only", "student A only"),
+    ("a_plus_b", "student A + B (ours)"),
 )
+ERROR_MODELS = (("a_only", "|error| A only (0 to 0.5)"), ("a_plus_b", "|error| ours (0 to 0.5)"))
+MAX_ERROR = 0.5  # the error maps' colour scale: |d − g| / g in [0, 0.5]
+LABEL_WIDTH = 96  # pixels of the row-label strip
 
 
 def figure(result: DemoResult, scale: int = 2) -> torch.Tensor:
-    """RGB | GT | baseline | ours | error baseline | error ours, one row per C panorama
-    (predictions aligned to GT under the demo's protocol; errors are |d − g|/g in [0, 0.5]),
-    upscaled ``scale``× (nearest) with a header naming the columns."""
+    """One labelled row per C panorama: RGB | GT | teacher (stitched, when there is one) |
+    A only | A + B (ours) | error A only | error ours.
+
+    Predictions are aligned to GT under the demo's protocol; the inverse-depth tiles of a row
+    share one colour scale (GT's 2–98 % range), the error maps |d − g|/g share [0, 0.5].
+    Tiles are upscaled ``scale``× (nearest); a header names the columns and a strip on the
+    left names each row."""
     test = result.figure_inputs["test"]
     predictions = result.figure_inputs["predictions"]
-    tiles = []
+    models = [(name, title) for name, title in FIGURE_MODELS if name in predictions]
+    titles = ["RGB", "GT (inverse depth)", *(t for _, t in models), *(t for _, t in ERROR_MODELS)]
+    rows = []
     for i in range(min(result.config.figure_rows, len(test))):
         rgb, gt, valid = test.rgb[i], test.depth[i], test.valid[i]
-        depths = []
-        for name in ("a_only", "a_plus_b"):
+        depths = {}
+        for name, _ in models:
             disparity = predictions[name][i : i + 1]
             depth = align(
                 disparity, gt[None], valid[None], result.config.protocol, pred_kind="disparity"
             )
-            depths.append(depth[0])
-        inv = [torch.where(valid, 1 / gt.clamp_min(1e-6), torch.zeros_like(gt))]
-        inv += [1 / d.clamp_min(1e-6) for d in depths]
-        lo = float(inv[0][valid].quantile(0.02)) if valid.any() else None
-        hi = float(inv[0][valid].quantile(0.98)) if valid.any() else None
-        errors = [
-            ((d - gt).abs() / gt.clamp_min(1e-6)).where(valid, torch.zeros_like(gt)) for d in depths
-        ]
-        tiles += [
-            rgb,
-            colorize(inv[0], valid, lo, hi),
-            colorize(inv[1], None, lo, hi),
-            colorize(inv[2], None, lo, hi),
-        ]
-        tiles += [colorize(e, valid, 0.0, 0.5, cmap="magma") for e in errors]
-    tiles = [t.repeat_interleave(scale, -2).repeat_interleave(scale, -1) for t in tiles]
-    grid = mosaic(torch.stack(tiles), ncols=6)
-    return torch.cat([header(grid.shape[-1], tiles[0].shape[-1] + 2), grid], dim=-2)
+            depths[name] = depth[0]
+        inv_gt = torch.where(valid, 1 / gt.clamp_min(1e-6), torch.zeros_like(gt))
+        lo = float(inv_gt[valid].quantile(0.02)) if valid.any() else None
+        hi = float(inv_gt[valid].quantile(0.98)) if valid.any() else None
+        tiles = [rgb, colorize(inv_gt, valid, lo, hi)]
+        tiles += [colorize(1 / depths[name].clamp_min(1e-6), None, lo, hi) for name, _ in models]
+        for name, _ in ERROR_MODELS:
+            err = ((depths[name] - gt).abs() / gt.clamp_min(1e-6)).where(valid, 0.0)
+            tiles.append(colorize(err, valid, 0.0, MAX_ERROR, cmap="magma"))
+        tiles = [t.repeat_interleave(scale, -2).repeat_interleave(scale, -1) for t in tiles]
+        row = mosaic(torch.stack(tiles), ncols=len(tiles))
+        label = text_strip(
+            [f"C #{i}", test.names[i][:12]], LABEL_WIDTH, row.shape[-2], vertical=True
+        )
+        rows.append(torch.cat([label, row], dim=-1))
+    grid = torch.cat(rows, dim=-2)
+    column = tiles[0].shape[-1] + 2
+    head = text_strip(titles, grid.shape[-1] - LABEL_WIDTH, 20, step=column)
+    head = torch.cat([torch.ones(3, head.shape[-2], LABEL_WIDTH), head], dim=-1)
+    return torch.cat([head, grid], dim=-2)
 
 
-def header(width: int, column: int, height: int = 14) -> torch.Tensor:
-    """A white strip with the column titles (PIL's default font)."""
-    from PIL import Image, ImageDraw
+def text_strip(
+    texts: list[str], width: int, height: int, step: int = 0, vertical: bool = False
+) -> torch.Tensor:
+    """A white (3, height, width) strip with ``texts`` drawn in black, left to right every
+    ``step`` pixels, or one under the other when ``vertical``."""
+    from PIL import Image, ImageDraw, ImageFont
 
     strip = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(strip)
-    for i, title in enumerate(FIGURE_COLUMNS):
-        draw.text((i * column + 4, 1), title, fill="black")
+    font = ImageFont.load_default(size=13)
+    for i, text in enumerate(texts):
+        xy = (4, 4 + 16 * i) if vertical else (i * step + 4, 3)
+        draw.text(xy, text, fill="black", font=font)
     return torch.from_numpy(np.asarray(strip).copy()).permute(2, 0, 1).float() / 255
 
 

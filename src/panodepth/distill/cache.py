@@ -111,6 +111,7 @@ def precompute_pseudo_labels(
     world_size: int = 1,
     save_faces: bool = False,
     progress: bool = True,
+    desc: str | None = None,
 ) -> CacheSummary:
     """Write K = ``rotations`` labelled draws of each panorama of this rank's shard.
 
@@ -133,6 +134,8 @@ def precompute_pseudo_labels(
         height: working height of image inputs (datasets have their own).
         rank, world_size: this process takes items ``i % world_size == rank``.
         save_faces: also store the RGB views the source saw.
+        progress, desc: a progress bar, and its label (default ``pseudo-label``, with the
+            rank when ``world_size`` > 1).
 
     Returns:
         What was done, skipped (already in the cache) and failed (unreadable inputs).
@@ -145,7 +148,9 @@ def precompute_pseudo_labels(
     summary = CacheSummary()
     device = source.device
     mine = shard(items, rank, world_size)
-    for item in tqdm(mine, desc=f"pseudo-label rank {rank}", disable=not progress):
+    if desc is None:
+        desc = "pseudo-label" if world_size == 1 else f"pseudo-label rank {rank}/{world_size}"
+    for item in tqdm(mine, desc=desc, disable=not progress, unit="pano"):
         target = out_dir / f"{item.name}.safetensors"
         if is_pseudo_label_file(target):
             summary.skipped.append(item.name)

@@ -282,9 +282,16 @@ def train_small_unet(
     log: Callable[[str], None] | None = None,
     log_every: int = 50,
     arch: SmallUNetConfig | None = None,
+    validate: Callable[[nn.Module], float] | None = None,
+    validate_every: int = 0,
+    curve: list[tuple[int, float]] | None = None,
 ) -> tuple[SmallUNet, list[float]]:
     """Train ``net`` (a fresh :class:`SmallUNet` of ``arch``, seeded by ``config.seed``, if
     None) on ``pool``.
+
+    With ``validate`` (net in eval mode → a score, lower is better) and ``validate_every``
+    > 0, the net is scored every ``validate_every`` steps and after the last one; the weights
+    of the best score are returned, and ``(step, score)`` pairs are appended to ``curve``.
 
     Returns:
         ``(net in eval mode, per-step losses)``.
@@ -299,6 +306,7 @@ def train_small_unet(
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     g = torch.Generator().manual_seed(config.seed)
     losses: list[float] = []
+    best: tuple[int, float, dict[str, Tensor]] | None = None
     start = time.perf_counter()
     for step in range(config.steps):
         for group in opt.param_groups:
@@ -318,6 +326,26 @@ def train_small_unet(
                 f"step {step + 1}/{config.steps} loss {recent:.4f} "
                 f"({time.perf_counter() - start:.0f} s)"
             )
+        last = step + 1 == config.steps
+        if (
+            validate is not None
+            and validate_every > 0
+            and ((step + 1) % validate_every == 0 or last)
+        ):
+            score = validate(net.eval())
+            net.train()
+            if best is None or score < best[1]:
+                best = (
+                    step + 1,
+                    score,
+                    {k: v.detach().clone() for k, v in net.state_dict().items()},
+                )
+            if curve is not None:
+                curve.append((step + 1, score))
+            if log:
+                log(f"step {step + 1}: validation {score:.4f} (best {best[1]:.4f} at {best[0]})")
+    if best is not None:
+        net.load_state_dict(best[2])
     return net.eval(), losses
 
 
@@ -410,6 +438,7 @@ def train_teacher(
     device: torch.device | str | None = None,
     log: Callable[[str], None] | None = None,
     arch: SmallUNetConfig | None = None,
+    val_every: int = 0,
 ) -> TeacherRun:
     """Render a pool, train a :class:`SmallUNet`, evaluate it, save it with full metadata.
 
@@ -419,7 +448,8 @@ def train_teacher(
         views: training views in all (split evenly over ``domains``), seed ``config.seed``.
         spec: view sampling (:class:`ViewSpec`).
         config: optimisation (:class:`TrainConfig`).
-        eval_domain: held-out domain evaluated after training (None: skip).
+        eval_domain: held-out domain evaluated after training (None: skip); with
+            ``val_every`` > 0 it is also the validation domain that picks the weights.
         eval_views: views per evaluated domain (the held-out one and each training domain,
             drawn with seed ``config.seed + EVAL_SEED_OFFSET``: unseen scenes).
         command: the command line to record (``panodepth train-teacher …``).
@@ -427,6 +457,8 @@ def train_teacher(
         log: progress messages (e.g. ``print``).
         arch: the network's widths / groups (default :class:`SmallUNetConfig`, the shipped
             teacher's).
+        val_every: score AbsRel (``lsq_disparity``) on ``eval_views`` views of
+            ``eval_domain`` every this many steps and keep the best weights (0: the last).
 
     Raises:
         ValueError: unknown / duplicate domains, or ``eval_domain`` among ``domains``.
@@ -443,7 +475,19 @@ def train_teacher(
     start = time.perf_counter()
     pool = render_pool(domains, views, config.seed, spec, log)
     render_s = time.perf_counter() - start
-    net, losses = train_small_unet(pool, config, device=device, log=log, arch=arch)
+    validate, curve = None, []
+    if val_every > 0 and eval_domain is not None and eval_views > 0:
+        val_pool = render_views(eval_domain, eval_views, config.seed + EVAL_SEED_OFFSET, spec)
+        dev = torch.device(device or "cpu")
+        val_pool = ViewPool(val_pool.rgb.to(dev), val_pool.depth.to(dev), val_pool.valid.to(dev))
+
+        def validate(net: nn.Module) -> float:
+            return evaluate_on_pool(net, val_pool)["abs_rel"]
+
+    net, losses = train_small_unet(
+        pool, config, device=device, log=log, arch=arch,
+        validate=validate, validate_every=val_every, curve=curve,
+    )  # fmt: skip
     train_s = time.perf_counter() - start - render_s
     del pool
 
@@ -470,6 +514,16 @@ def train_teacher(
             "total": round(time.perf_counter() - start, 1),
         },
         "final_train_loss": round(sum(tail) / len(tail), 5),
+        "validation": (
+            {
+                "domain": eval_domain,
+                "every": val_every,
+                "curve_abs_rel": [[step, round(v, 5)] for step, v in curve],
+                "best_step": min(curve, key=lambda c: c[1])[0],
+            }
+            if curve
+            else None
+        ),
         "eval_domain": eval_domain,
         "eval_views": eval_views,
         "eval_protocols": {

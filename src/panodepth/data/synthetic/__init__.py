@@ -15,7 +15,15 @@ from .dataset import (
     sample_seed,
     synthesize,
 )
-from .domains import DOMAINS, DomainSpec, domain_names, get_domain, sample_scene
+from .domains import (
+    DOMAINS,
+    DomainSpec,
+    domain_names,
+    domain_of_sample,
+    get_domain,
+    mixture,
+    sample_scene,
+)
 from .render import Rendering, render_equirect, render_perspective
 from .scene import Box, Cylinder, Light, Room, Scene, Sphere, cast
 from .textures import TEXTURE_KINDS, TextureParams
@@ -37,7 +45,9 @@ __all__ = [
     "TextureParams",
     "cast",
     "domain_names",
+    "domain_of_sample",
     "get_domain",
+    "mixture",
     "render_equirect",
     "render_perspective",
     "render_sample",

@@ -29,7 +29,7 @@ from panodepth.io.depth_png import write_depth_png
 from panodepth.io.images import write_png
 from panodepth.io.masks import write_mask_png
 
-from .domains import get_domain, sample_scene
+from .domains import MIXTURE_SEP, domain_of_sample, mixture, sample_scene
 from .render import render_equirect
 from .watermark import stamp_watermark
 
@@ -54,8 +54,9 @@ def sample_seed(domain: str, seed: int, index: int) -> int:
 def render_sample(
     domain: str, index: int, seed: int = 0, height: int = 256, watermark_prob: float = 0.0
 ) -> SyntheticSample:
-    """Render sample ``index`` of a synthetic domain (equirect, W = 2·H)."""
-    name = get_domain(domain).name
+    """Render sample ``index`` of a synthetic domain (equirect, W = 2·H); a mixture
+    ``"d1+d2+…"`` draws it from domain ``index mod n`` (:func:`~.domains.domain_of_sample`)."""
+    name = domain_of_sample(domain, index)
     g = torch.Generator().manual_seed(sample_seed(name, seed, index))
     scene = sample_scene(name, g)
     r = render_equirect(scene, height)
@@ -84,20 +85,22 @@ def synthesize(
     seed: int = 0,
     watermark_prob: float = 0.0,
     progress: bool = True,
+    desc: str | None = None,
 ) -> Path:
-    """Write ``count`` samples of ``domain`` to ``out`` (resumable); return the list file."""
-    spec = get_domain(domain)
+    """Write ``count`` samples of ``domain`` (a name or a mixture ``"d1+d2"``) to ``out``
+    (resumable); return the list file. ``desc`` labels the progress bar."""
+    name = MIXTURE_SEP.join(mixture(domain))
     if count <= 0 or height <= 0:
         raise ValueError(f"count and height must be positive, got count={count}, height={height}")
     if not 0.0 <= watermark_prob <= 1.0:
         raise ValueError(f"watermark_prob must be in [0, 1], got {watermark_prob}")
     out = Path(out)
-    config = SynthConfig(spec.name, height, 2 * height, seed, watermark_prob)
+    config = SynthConfig(name, height, 2 * height, seed, watermark_prob)
     _check_or_write_meta(out, config, count)
     names = [f"{i:05d}.png" for i in range(count)]
     todo = [i for i, n in enumerate(names) if not _done(out, n)]
-    for i in tqdm(todo, desc=f"synth {spec.name}", disable=not progress, unit="pano"):
-        s = render_sample(spec.name, i, seed, height, watermark_prob)
+    for i in tqdm(todo, desc=desc or f"synth {name}", disable=not progress, unit="pano"):
+        s = render_sample(name, i, seed, height, watermark_prob)
         write_mask_png(out / "mask" / names[i], s.mask)
         write_depth_png(out / "depth" / names[i], s.depth, DEPTH_SCALE)
         write_png(out / "rgb" / names[i], s.rgb)  # last: its presence marks the sample done

@@ -8,7 +8,21 @@ zero-shot on another (the setting of the Depth Anywhere experiment). Built-in do
       greys and blues, plaster/tiles/stripes/checker, many bright ceiling lights;
     * ``home``: small rooms (2–6 m), often L-shaped, low ceilings, sofas/beds/round tables/
       lamps, warm palettes, wood/brick/noise/plaster, a few warm lights, dim ambient;
-    * ``outdoor``: ground, box buildings, poles and trees, **sky** (invalid depth), sun light.
+    * ``outdoor``: ground, box buildings, poles and trees, **sky** (invalid depth), sun light;
+    * ``hotel``: mid-size rooms (3–6 m), beds/tables/shelves/lamps, neutral beige and navy,
+      carpet-like floors, warm-white lights;
+    * ``loft``: large rooms (6–12 m), high ceilings (3.2–4.5 m), pillars/sofas/shelves, brick
+      and concrete greys with rust, warm lights;
+    * ``classroom``: mid-size box rooms (5–9 m), rows of desks, cabinets, pastel walls,
+      checker/tile floors, many cool lights;
+    * ``cabin``: small low rooms (2.5–5 m, 2.2–2.7 m high), often L-shaped, wood everywhere,
+      beds/round tables/lamps, dim warm light.
+
+The demo's experiment (``panodepth.demo``) uses them as the paper's analog: A labeled =
+``office``; B unlabeled = the mixture ``hotel+loft+classroom+outdoor``; the teacher's world =
+``office``, ``hotel``, ``loft``, ``classroom``, ``outdoor``; validation = ``cabin``; test =
+``home`` (never seen in any form). A **mixture** ``"d1+d2+…"`` (see :func:`mixture`) draws
+sample ``i`` from domain ``i mod n``.
 
 Everything random is drawn from one ``torch.Generator``, so a (domain, seed) pair always
 gives the same scene.
@@ -122,11 +136,124 @@ DOMAINS: dict[str, DomainSpec] = {
         light_power=(0.6, 0.9),
         ambient=(0.35, 0.5),
     ),
+    "hotel": DomainSpec(
+        name="hotel",
+        outdoor=False,
+        room_size=(3.0, 6.0),
+        room_height=(2.5, 3.0),
+        l_shape_prob=0.25,
+        n_objects=(3, 7),
+        object_kinds=("bed", "table", "shelf", "lamp", "sofa", "cabinet"),
+        palette=(
+            (0.92, 0.9, 0.85),
+            (0.75, 0.7, 0.62),
+            (0.25, 0.3, 0.45),
+            (0.55, 0.5, 0.45),
+            (0.85, 0.8, 0.7),
+            (0.4, 0.42, 0.5),
+        ),
+        wall_kinds=("plaster", "stripes", "noise"),
+        floor_kinds=("noise", "wood", "checker"),
+        object_kinds_tex=("wood", "plaster", "noise", "stripes"),
+        n_lights=(2, 4),
+        light_colour=(1.0, 0.93, 0.8),
+        light_power=(0.45, 0.75),
+        ambient=(0.25, 0.38),
+    ),
+    "loft": DomainSpec(
+        name="loft",
+        outdoor=False,
+        room_size=(6.0, 12.0),
+        room_height=(3.2, 4.5),
+        l_shape_prob=0.3,
+        n_objects=(5, 10),
+        object_kinds=("pillar", "sofa", "table", "round_table", "shelf", "partition", "lamp"),
+        palette=(
+            (0.6, 0.6, 0.6),
+            (0.4, 0.4, 0.42),
+            (0.55, 0.3, 0.2),
+            (0.2, 0.2, 0.22),
+            (0.8, 0.78, 0.72),
+            (0.35, 0.4, 0.35),
+        ),
+        wall_kinds=("brick", "plaster", "tiles"),
+        floor_kinds=("noise", "wood", "tiles"),
+        object_kinds_tex=("noise", "wood", "brick", "plaster"),
+        n_lights=(3, 6),
+        light_colour=(1.0, 0.9, 0.75),
+        light_power=(0.5, 0.85),
+        ambient=(0.25, 0.4),
+    ),
+    "classroom": DomainSpec(
+        name="classroom",
+        outdoor=False,
+        room_size=(5.0, 9.0),
+        room_height=(2.8, 3.3),
+        l_shape_prob=0.1,
+        n_objects=(6, 12),
+        object_kinds=("desk", "desk", "desk", "cabinet", "shelf", "table"),
+        palette=(
+            (0.9, 0.85, 0.55),
+            (0.6, 0.75, 0.55),
+            (0.6, 0.7, 0.85),
+            (0.95, 0.95, 0.92),
+            (0.8, 0.5, 0.35),
+            (0.5, 0.55, 0.6),
+        ),
+        wall_kinds=("plaster", "tiles", "stripes"),
+        floor_kinds=("checker", "tiles", "wood"),
+        object_kinds_tex=("wood", "plaster", "checker"),
+        n_lights=(4, 7),
+        light_colour=(0.95, 0.97, 1.0),
+        light_power=(0.5, 0.8),
+        ambient=(0.35, 0.5),
+    ),
+    "cabin": DomainSpec(
+        name="cabin",
+        outdoor=False,
+        room_size=(2.5, 5.0),
+        room_height=(2.2, 2.7),
+        l_shape_prob=0.45,
+        n_objects=(3, 6),
+        object_kinds=("bed", "table", "round_table", "lamp", "shelf", "sofa"),
+        palette=(
+            (0.55, 0.38, 0.25),
+            (0.7, 0.5, 0.3),
+            (0.35, 0.45, 0.3),
+            (0.8, 0.7, 0.55),
+            (0.45, 0.3, 0.2),
+            (0.6, 0.2, 0.15),
+        ),
+        wall_kinds=("wood", "noise", "plaster"),
+        floor_kinds=("wood", "noise"),
+        object_kinds_tex=("wood", "noise", "checker"),
+        n_lights=(1, 3),
+        light_colour=(1.0, 0.8, 0.55),
+        light_power=(0.45, 0.8),
+        ambient=(0.18, 0.3),
+    ),
 }
+
+MIXTURE_SEP = "+"
 
 
 def domain_names() -> list[str]:
     return sorted(DOMAINS)
+
+
+def mixture(domain: str) -> tuple[str, ...]:
+    """The domains of a name: ``"hotel+loft"`` → ``("hotel", "loft")``, ``"home"`` →
+    ``("home",)``; each checked (``ValueError`` naming the unknown one and the choices)."""
+    parts = tuple(p.strip() for p in str(domain).split(MIXTURE_SEP))
+    if len(set(parts)) != len(parts):
+        raise ValueError(f"domain mixture {domain!r} repeats a domain")
+    return tuple(get_domain(p).name for p in parts)
+
+
+def domain_of_sample(domain: str, index: int) -> str:
+    """The domain that sample ``index`` of ``domain`` (a name or a mixture) is drawn from."""
+    parts = mixture(domain)
+    return parts[index % len(parts)]
 
 
 def get_domain(domain: str | DomainSpec) -> DomainSpec:
