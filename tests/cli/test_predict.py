@@ -134,3 +134,22 @@ def test_inputs_in_sub_folders_keep_their_folders(tmp_path, student_ckpt, capsys
     err = capsys.readouterr().err
     assert "named 'b'" in err and "sub/b.png" in err and "sub2/b.png" in err
     assert not (tmp_path / "o2").exists()
+
+
+def test_mesh_is_written_as_glb_and_ply_with_the_stride(tmp_path, student_ckpt):
+    src = save_pano(tmp_path / "room.png", 32, 64)
+    out = tmp_path / "out"
+    args = [str(src), "--checkpoint", str(student_ckpt), "--out", str(out), "--height", "32"]
+    assert main(["predict", *args, "--mesh", "--stride", "2", "--formats", "npy"]) == 0
+    sidecar = json.loads((out / "room.json").read_text())
+    assert {"room_mesh.glb", "room_mesh.ply", "room.npy"} <= set(sidecar["files"])
+    ply = trimesh.load(out / "room_mesh.ply", process=False)
+    (glb,) = trimesh.load(out / "room_mesh.glb").geometry.values()
+    assert len(ply.faces) == len(glb.faces) == sidecar["mesh"]["faces"] > 0
+    assert len(ply.vertices) == sidecar["mesh"]["vertices"] <= 16 * 32 + 2  # stride 2
+    np.testing.assert_allclose(glb.vertices[:, 1:], -ply.vertices[:, 1:], atol=1e-5)  # glTF axes
+    assert ply.visual.vertex_colors.shape == (len(ply.vertices), 4)
+    depth = np.load(out / "room.npy")[::2, ::2]
+    ranges = np.linalg.norm(ply.vertices, axis=1)
+    assert ranges.min() >= depth[depth > 0].min() * 0.999  # vertices lie on the prediction
+    assert ranges.max() <= depth.max() * 1.001

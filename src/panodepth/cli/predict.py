@@ -12,7 +12,8 @@ two inputs with the same name are an error. For each input OUT gets <name>.png
 (16-bit range, depth = value × scale, the scale in the PNG text chunk "panodepth:scale" and
 in <name>.json), <name>.json (scale, units, kind "range", metric true/false, source, model),
 and as asked <name>.npy (float32), <name>.exr (float32, channel Z), <name>_preview.png
-(colourised inverse depth), <name>.ply and <name>.glb (coloured point clouds).
+(colourised inverse depth), <name>.ply and <name>.glb (coloured point clouds),
+<name>_mesh.glb and <name>_mesh.ply (--mesh: a triangle mesh).
 
 Relative vs metric: a student with a "depth" head predicts metres ("metric": true). A
 student with a "disparity" head and teacher mode (--teacher: six overlapping 110° views,
@@ -64,7 +65,14 @@ def add_arguments(parser: ArgumentParser) -> None:
         "--glb", action="store_true",
         help="coloured point cloud <name>.glb (glTF frame: y up; ours (x, y, z) → (x, −y, −z))",
     )  # fmt: skip
-    parser.add_argument("--stride", type=int, default=1, help="point clouds: every n-th pixel")
+    parser.add_argument(
+        "--mesh", action="store_true",
+        help="coloured triangle mesh <name>_mesh.glb (glTF frame) and <name>_mesh.ply (ours): "
+        "seam wrapped, poles closed, triangles across depth jumps removed (README)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--stride", type=int, default=1, help="point clouds and meshes: every n-th pixel"
+    )
     parser.add_argument(
         "--max_points", "--max-points", type=int | None, default=None,
         help="point clouds: keep at most this many points (evenly spaced)",
@@ -115,7 +123,7 @@ def run(cfg: Namespace) -> int:
         return 2
     todo = []
     for item in items:
-        paths = outputs.output_paths(cfg.out, item.name, cfg.formats, cfg.ply, cfg.glb)
+        paths = outputs.output_paths(cfg.out, item.name, cfg.formats, cfg.ply, cfg.glb, cfg.mesh)
         if not cfg.overwrite and all(p.is_file() for p in paths.values()):
             print(f"{item.name}: done already, skipped")
         else:
@@ -145,8 +153,9 @@ def run(cfg: Namespace) -> int:
             continue
         try:
             api.write_result(
-                result, cfg.out, cfg.formats, cfg.ply, cfg.glb, cfg.stride, cfg.max_points
-            )
+                result, cfg.out, cfg.formats, cfg.ply, cfg.glb, cfg.stride, cfg.max_points,
+                mesh=cfg.mesh,
+            )  # fmt: skip
         except (ValueError, OSError) as err:
             print(f"error: {result.source}: could not write outputs ({err})", file=sys.stderr)
             failed += 1

@@ -312,8 +312,12 @@ def write_result(
     glb: bool = False,
     stride: int = 1,
     max_points: int | None = None,
+    mesh: bool = False,
 ) -> dict[str, Path]:
     """Write one successful result's files (see :mod:`.outputs`); the sidecar is written last.
+
+    ``mesh``: also ``<name>_mesh.glb`` and ``<name>_mesh.ply``, the triangle mesh of the
+    prediction (every ``stride``-th pixel; :func:`.outputs.depth_mesh`).
 
     ``result.name`` may contain ``/`` (an input found in a sub-folder): the files go to that
     sub-folder of ``out_dir``, which is created.
@@ -323,7 +327,7 @@ def write_result(
     """
     if not result.ok or result.depth is None:
         raise ValueError(f"{result.source}: nothing to write ({result.error})")
-    paths = outputs.output_paths(out_dir, result.name, tuple(formats), ply, glb)
+    paths = outputs.output_paths(out_dir, result.name, tuple(formats), ply, glb, mesh)
     depth, valid = result.depth, result.valid
     median = result.meta.get("median_depth") or 1.0
     scale = outputs.png_scale(depth, 0.001 if result.metric else median / 500)
@@ -354,6 +358,16 @@ def write_result(
         if glb:
             outputs.write_glb(paths["glb"], xyz, colours)
             meta["glb_frame"] = outputs.GLB_FRAME_DOC
+    if mesh:
+        surface = outputs.depth_mesh(depth, result.rgb, valid, stride)
+        outputs.write_mesh(paths["mesh_glb"], paths["mesh_ply"], surface)
+        meta["mesh"] = {
+            "vertices": len(surface.vertices),
+            "faces": len(surface.faces),
+            "rule": "panodepth.geometry.mesh: seam wrapped, poles closed, a triangle is cut "
+            "when its range ratio max/min exceeds 1 + 6·π/h (h = rows used)",
+        }
+        meta["glb_frame"] = outputs.GLB_FRAME_DOC
     meta["files"] = sorted(p.name for k, p in paths.items() if k != "sidecar")
     outputs.write_sidecar(paths["sidecar"], meta)
     return paths

@@ -49,7 +49,7 @@ GLB_FRAME_DOC = "glTF: x right, y up, z backward (ours (x, y, z) -> (x, -y, -z))
 
 def output_paths(
     out_dir: str | os.PathLike, name: str, formats: list[str] | tuple[str, ...],
-    ply: bool = False, glb: bool = False,
+    ply: bool = False, glb: bool = False, mesh: bool = False,
 ) -> dict[str, Path]:  # fmt: skip
     """The files written for one input: ``{"png16": …, "sidecar": …, …}`` (sidecar always).
 
@@ -69,6 +69,9 @@ def output_paths(
         paths["ply"] = base.with_name(base.name + ".ply")
     if glb:
         paths["glb"] = base.with_name(base.name + ".glb")
+    if mesh:
+        paths["mesh_glb"] = base.with_name(base.name + "_mesh.glb")
+        paths["mesh_ply"] = base.with_name(base.name + "_mesh.ply")
     paths["sidecar"] = base.with_name(base.name + ".json")
     return paths
 
@@ -169,6 +172,47 @@ def write_glb(path: str | os.PathLike, xyz: np.ndarray, colours: np.ndarray) -> 
     blob = trimesh.Scene(cloud).export(file_type="glb")
     atomic_save(Path(path), lambda f: f.write(blob))
     return Path(path)
+
+
+def depth_mesh(
+    depth: np.ndarray | torch.Tensor,
+    rgb: np.ndarray | torch.Tensor,
+    valid: np.ndarray | torch.Tensor | None = None,
+    stride: int = 1,
+):
+    """The coloured triangle mesh of an equirect range map (``trimesh.Trimesh`` in our camera
+    frame; :func:`panodepth.geometry.mesh.equirect_mesh`: seam wrapped, poles closed,
+    triangles across depth discontinuities removed, unused vertices dropped)."""
+    import trimesh
+
+    from panodepth.geometry.mesh import equirect_mesh
+
+    d = torch.from_numpy(as_depth_map(depth))
+    colours = torch.as_tensor(np.asarray(rgb, dtype=np.float32)).reshape(3, *d.shape)
+    ok = None if valid is None else torch.as_tensor(np.asarray(valid)).reshape(d.shape).bool()
+    mesh = equirect_mesh(d, ok, stride=stride)
+    cols = (colours[:, ::stride, ::stride].reshape(3, -1).T.clamp(0, 1) * 255 + 0.5).to(torch.uint8)
+    pixel = mesh.pixels.clamp_min(0)
+    vertex_colours = cols[pixel].numpy()
+    vertex_colours[mesh.pixels.numpy() < 0] = cols.float().mean(0).to(torch.uint8).numpy()
+    rgba = np.concatenate([vertex_colours, np.full((len(vertex_colours), 1), 255, np.uint8)], 1)
+    out = trimesh.Trimesh(
+        mesh.vertices.numpy(), mesh.faces.numpy(), vertex_colors=rgba, process=False
+    )
+    out.remove_unreferenced_vertices()
+    if len(out.faces) == 0:
+        raise ValueError("no triangle to write (the prediction is all invalid)")
+    return out
+
+
+def write_mesh(glb_path: str | os.PathLike, ply_path: str | os.PathLike, mesh) -> None:
+    """Write a mesh as GLB (glTF axes, :func:`opencv_to_gltf`) and binary PLY (our frame)."""
+    gltf = mesh.copy()
+    gltf.vertices = opencv_to_gltf(np.asarray(mesh.vertices, dtype=np.float32))
+    glb = gltf.export(file_type="glb")
+    atomic_save(Path(glb_path), lambda f: f.write(glb))
+    ply = mesh.export(file_type="ply", encoding="binary")
+    atomic_save(Path(ply_path), lambda f: f.write(ply))
 
 
 def write_sidecar(path: str | os.PathLike, meta: dict[str, Any]) -> Path:
