@@ -90,3 +90,44 @@ def test_invalid_pixels_are_dropped_and_bad_input_is_refused():
         equirect_mesh(torch.ones(4, 4))
     with pytest.raises(ValueError, match="stride"):
         equirect_mesh(torch.ones(4, 8), stride=3)
+
+
+def test_rendered_room_with_a_box_walls_planar_and_the_box_cut_from_the_wall():
+    """The synthetic renderer's ground truth: a 4×3×4 m room with a solid box in it. Each
+    room surface's vertices fit a plane to < 1 mm; no face joins the box and a surface
+    behind it (the box's outline is a depth jump)."""
+    from panodepth.data.synthetic.render import render_equirect
+    from panodepth.data.synthetic.scene import Box, Room, Scene, cast
+    from panodepth.data.synthetic.textures import TextureParams
+
+    plain = TextureParams("plaster", (0.7, 0.7, 0.7), (0.5, 0.5, 0.5), 1.0, 0.0, 0.2, 0)
+    room = Room(boxes=(((0.0, -3.0, 0.0), (4.0, 0.0, 4.0)),), floor=0, ceiling=0, walls=0)
+    scene = Scene(camera=(2.0, -1.5, 2.0), textures=[plain], room=room,
+                  boxes=[Box((2.6, -1.2, 2.8), (3.4, 0.0, 3.4), 0)])  # fmt: skip
+    h = 64
+    depth = render_equirect(scene, h).depth[0]
+    hits = cast(scene, equirect_rays(h, 2 * h).reshape(-1, 3))
+    # one plane per (primitive, normal axis, position along that axis): axis-aligned scene
+    axis = hits.normal.abs().argmax(dim=1)
+    points = equirect_rays(h, 2 * h).reshape(-1, 3) * hits.t[:, None]
+    level = torch.gather(points, 1, axis[:, None])[:, 0].mul(10).round().long()
+    surface = (hits.surface * 3 + axis) * 1000 + level
+    mesh = equirect_mesh(depth)
+    grid = mesh.pixels >= 0
+    ids = torch.full((mesh.vertices.shape[0],), -2, dtype=torch.long)
+    ids[grid] = surface[mesh.pixels[grid]]
+    residuals = []
+    for sid in torch.unique(ids[grid]):
+        pts = mesh.vertices[ids == sid].double()
+        if len(pts) < 20:
+            continue
+        centred = pts - pts.mean(0)
+        normal = torch.linalg.svd(centred, full_matrices=False).Vh[-1]
+        residuals.append(float((centred @ normal).abs().max()) * 1000)
+    assert len(residuals) >= 6 and max(residuals) < 1.0  # mm: planar walls, floor, ceiling
+    r = torch.linalg.vector_norm(mesh.vertices, dim=1)[mesh.faces]
+    jump = r.max(dim=1).values / r.min(dim=1).values > 1.5
+    assert not jump.any()  # no face spans a depth jump …
+    kept_all = equirect_mesh(depth, edge_k=None)
+    ra = torch.linalg.vector_norm(kept_all.vertices, dim=1)[kept_all.faces]
+    assert (ra.max(dim=1).values / ra.min(dim=1).values > 1.5).any()  # … that the grid has
