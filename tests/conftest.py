@@ -258,25 +258,26 @@ def shared_student():
     cache.clear()
 
 
-@pytest.fixture(scope="session")
-def student_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A relative (disparity head) student file: a seeded ``pano-unet``, ``save_student``."""
+def _seeded_student_file(folder: Path, name: str, output: str, seed: int) -> Path:
+    """A seeded ``pano-unet`` with the ``output`` head, written by ``save_student``."""
     from panodepth.io.students import save_student
     from panodepth.models import build_model
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = build_model("pano-unet", output="disparity")
-    return save_student(model, tmp_path_factory.mktemp("student") / "rel.safetensors")
+        torch.manual_seed(seed)
+        model = build_model("pano-unet", output=output)
+    return save_student(model, folder / name)
+
+
+@pytest.fixture(scope="session")
+def student_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A relative (disparity head) student file: a seeded ``pano-unet``, ``save_student``."""
+    return _seeded_student_file(tmp_path_factory.mktemp("student"), "rel.safetensors",
+                                "disparity", 0)  # fmt: skip
 
 
 @pytest.fixture(scope="session")
 def metric_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A metric (depth head, max 10 m) student file: a seeded ``pano-unet``."""
-    from panodepth.io.students import save_student
-    from panodepth.models import build_model
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(1)
-        model = build_model("pano-unet", output="depth")
-    return save_student(model, tmp_path_factory.mktemp("student") / "metric.safetensors")
+    return _seeded_student_file(tmp_path_factory.mktemp("student"), "metric.safetensors",
+                                "depth", 1)  # fmt: skip

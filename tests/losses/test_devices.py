@@ -27,17 +27,24 @@ def _normalise(x, valid, min_mad):
     return (x - t) / max(s, min_mad), s
 
 
-def affine_reference(pred, target, mask, min_mad=1e-6):
-    """Mean over maps with ≥ 2 valid pixels and target MAD ≥ min_mad of mean |p̂ − ĝ|."""
-    per_map = []
+def _counted_maps(pred, target, mask, min_mad):
+    """(p̂, ĝ, mask) of each map the affine-invariant loss counts: ≥ 2 valid pixels and
+    target MAD ≥ min_mad."""
     for p, g, m in zip(*_maps(pred, target, mask), strict=True):
         if m.sum() < 2:
             continue
         g_hat, s = _normalise(g, m, min_mad)
         if s < min_mad:
             continue
-        p_hat, _ = _normalise(p, m, min_mad)
-        per_map.append(np.abs(p_hat - g_hat)[m].mean())
+        yield _normalise(p, m, min_mad)[0], g_hat, m
+
+
+def affine_reference(pred, target, mask, min_mad=1e-6):
+    """Mean over maps with ≥ 2 valid pixels and target MAD ≥ min_mad of mean |p̂ − ĝ|."""
+    per_map = [
+        np.abs(p_hat - g_hat)[m].mean()
+        for p_hat, g_hat, m in _counted_maps(pred, target, mask, min_mad)
+    ]
     return float(np.mean(per_map)) if per_map else 0.0
 
 
@@ -57,13 +64,7 @@ def gradient_reference(pred, target, mask, scales=4, min_mad=1e-6):
     """Σ over strides 2^k of (Σ|∂x R| + Σ|∂y R|) / n_valid over pixel pairs both valid, with
     R = p̂ − ĝ; mean over the maps the affine-invariant loss counts."""
     per_map = []
-    for p, g, m in zip(*_maps(pred, target, mask), strict=True):
-        if m.sum() < 2:
-            continue
-        g_hat, s = _normalise(g, m, min_mad)
-        if s < min_mad:
-            continue
-        p_hat, _ = _normalise(p, m, min_mad)
+    for p_hat, g_hat, m in _counted_maps(pred, target, mask, min_mad):
         residual = p_hat - g_hat
         total = 0.0
         for k in range(scales):
