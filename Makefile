@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 test: $(VENV)/.installed
+	@bash tools/install_chromium.sh
 	$(PY) -m pytest -q
 
 # the inner loop (< 1 min on 2 CPU cores): everything but the tests marked slow (overfits, the

@@ -7,6 +7,7 @@ Pure functions from tensors to displayable float images (C×H×W in [0, 1]); wri
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 import torch
 from torch import Tensor
 from torchvision.utils import make_grid
@@ -29,18 +30,61 @@ def colorize(
         if valid is None
         else valid.reshape(v.shape).cpu().bool() & torch.isfinite(v)
     )
-    if ok.any():
-        picked = v[ok]
-        if picked.numel() > 1_000_000:  # quantile() has a size limit; a subsample is enough
-            picked = picked[torch.linspace(0, picked.numel() - 1, 1_000_000).long()]
-        lo = float(torch.quantile(picked, 0.02)) if vmin is None else vmin
-        hi = float(torch.quantile(picked, 0.98)) if vmax is None else vmax
+    if vmin is None or vmax is None:
+        lo, hi = display_range(v, ok)
+        lo, hi = (lo if vmin is None else vmin), (hi if vmax is None else vmax)
     else:
-        lo, hi = 0.0, 1.0
+        lo, hi = vmin, vmax
     t = ((v - lo) / max(hi - lo, 1e-12)).clamp(0, 1)
     rgb = torch.from_numpy(matplotlib.colormaps[cmap](t.numpy())[..., :3]).float()
     rgb[~ok] = 0
     return rgb.permute(2, 0, 1).contiguous()
+
+
+def display_range(values: Tensor, valid: Tensor | None = None) -> tuple[float, float]:
+    """The 2nd and 98th percentiles of the finite valid values (``(0, 1)`` if there are none):
+    the range :func:`colorize` maps onto its colour map by default."""
+    v = values.detach().float().reshape(-1).cpu()
+    ok = torch.isfinite(v)
+    if valid is not None:
+        ok &= valid.detach().reshape(-1).cpu().bool()
+    if not ok.any():
+        return 0.0, 1.0
+    picked = v[ok]
+    if picked.numel() > 1_000_000:  # quantile() has a size limit; a subsample is enough
+        picked = picked[torch.linspace(0, picked.numel() - 1, 1_000_000).long()]
+    return float(torch.quantile(picked, 0.02)), float(torch.quantile(picked, 0.98))
+
+
+def depth_colorbar(
+    inv_lo: float, inv_hi: float, label: str, width: int = 640, cmap: str = "turbo"
+) -> Tensor:
+    """A horizontal colour bar (3×h×``width``) for a preview coloured by *inverse* depth over
+    ``[inv_lo, inv_hi]`` (:func:`colorize` of 1/depth), its ticks labelled in depth (1/x).
+
+    Far is on the left, near on the right, as the colours of the preview run.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    lo, hi = float(inv_lo), float(inv_hi)
+    if not hi > lo > 0:
+        lo, hi = (max(lo, 1e-6), max(hi, lo * 1.01, 2e-6))
+    dpi = 100
+    fig = Figure(figsize=(width / dpi, 0.9), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.03, 0.55, 0.94, 0.3))
+    ax.imshow(
+        torch.linspace(0, 1, 256)[None].numpy(), aspect="auto", cmap=cmap,
+        extent=(lo, hi, 0, 1),
+    )  # fmt: skip
+    ax.set_yticks([])
+    ticks = [lo + (hi - lo) * f for f in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    ax.set_xticks(ticks, [f"{1 / t:.3g}" for t in ticks], fontsize=8)
+    ax.set_xlabel(label, fontsize=8, labelpad=1)
+    fig.canvas.draw()
+    rgba = torch.from_numpy(np.asarray(fig.canvas.buffer_rgba()).copy()).float() / 255
+    return rgba[..., :3].permute(2, 0, 1).contiguous()
 
 
 def mosaic(images: Tensor, ncols: int = 5, padding: int = 2) -> Tensor:

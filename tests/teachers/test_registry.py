@@ -151,7 +151,7 @@ def test_builders_spell_out_their_options(builder) -> None:
 
 def test_options_left_out_keep_each_teacher_default(teacher_dir: Path) -> None:
     small = build_teacher("synthetic-small")
-    assert small.input_size is None and small.chunk_size == 64
+    assert small.input_size == "auto" and small.trained_size == 64 and small.chunk_size == 64
     small = SmallTeacherWeights.SYNTHETIC_SMALL.build(input_size=32, chunk_size=3)
     assert small.input_size == 32 and small.chunk_size == 3
     built = build_teacher(teacher_dir)

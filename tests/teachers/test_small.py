@@ -154,6 +154,30 @@ class TestShippedWeights:
         assert out.shape == (6, 1, 32, 32)
         assert bool(torch.isfinite(out).all()) and bool((out > 0).all())
 
+    def test_views_larger_than_trained_are_reduced_to_it(self) -> None:
+        teacher = build_teacher("synthetic-small")
+        seen: list[tuple[int, ...]] = []
+        hook = teacher.net.register_forward_pre_hook(lambda _m, args: seen.append(args[0].shape))
+        try:
+            assert teacher(torch.rand(1, 3, 366, 366)).shape == (1, 1, 366, 366)
+            teacher(torch.rand(1, 3, 32, 48))  # smaller than trained: its own size
+        finally:
+            hook.remove()
+        assert seen == [(1, 3, 64, 64), (1, 3, 32, 48)]
+
+    def test_teacher_mode_on_a_large_panorama_stays_valid(self) -> None:
+        """Regression: at the input's own size (a 366 px view of a 512-row panorama) the
+        64 px teacher's stitched output was invalid on a third of a synthetic office."""
+        from panodepth.data.synthetic import render_sample
+        from panodepth.inference import Predictor
+
+        predictor = Predictor.from_teacher("synthetic-small", height=512)
+        rgb = torch.nn.functional.interpolate(
+            render_sample("office", 0, height=128).rgb[None], size=(512, 1024), mode="bilinear"
+        )
+        disparity = predictor.disparity(rgb.clamp(0, 1))
+        assert float((disparity > 0).float().mean()) > 0.95
+
     def test_metadata_says_how_it_was_made(self) -> None:
         meta = read_metadata(SHIPPED_WEIGHTS)
         assert meta["command"].startswith("panodepth train-teacher ")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from jsonargparse import ArgumentParser
 
 from . import (
+    app,
     convert,
     demo,
     evaluate,
@@ -33,6 +34,7 @@ SUBCOMMANDS = {
     "eval": evaluate,
     "train-teacher": train_teacher,
     "convert": convert,
+    "app": app,
 }
 
 

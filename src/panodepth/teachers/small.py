@@ -6,8 +6,8 @@ What this module owns:
       inside (ImageNet mean / std); the output is relative disparity ≥ 0 through a softplus.
     * :class:`SmallTeacher` — a frozen :class:`~panodepth.teachers.Teacher` around a
       :class:`SmallUNet` (``output_kind = "relative_disparity"``) that takes any input size
-      (reflect-padded to a multiple of 16 and cropped back, optionally resized to
-      ``input_size`` first).
+      (reflect-padded to a multiple of 16 and cropped back; views larger than the size
+      the weights were trained at are first reduced to it, or resized to ``input_size``).
     * :func:`save_small_teacher` / :func:`load_small_teacher` — one ``.safetensors`` file
       holding the weights (float16 by default) and string metadata: the format tag
       :data:`FORMAT`, the architecture config (``arch``, JSON) and whatever the trainer
@@ -30,7 +30,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -244,10 +244,12 @@ class SmallTeacher(Teacher):
     Args:
         model: a ``.safetensors`` file written by :func:`save_small_teacher` (e.g.
             :data:`SHIPPED_WEIGHTS`), or a :class:`SmallUNet` instance (used as is, frozen).
-        input_size: if given, images are resized (bilinear, antialiased) so that their short
-            side is this many pixels before the network, and the output is resized back.
-            ``None`` (default) runs at the input's own size; the shipped weights were trained
-            at 32–64 px (cube faces of the demo).
+        input_size: the short side (pixels) images are resized to (bilinear, antialiased)
+            before the network; the output is resized back. ``"auto"`` (default): views
+            larger than the size the weights were trained at (the file's ``spec.size``, 64
+            for the shipped weights) are reduced to it, smaller ones run at their own size
+            (the network is fully convolutional; the shipped weights saw 32–64 px); an int:
+            always that size; ``None``: always the input's own size.
         chunk_size: images per forward pass (bounds peak memory, not the result).
         device: where the network lives (default CPU; the module also follows ``.to()``).
         dtype: network dtype (float32 default; bfloat16 works on CPU and GPU).
@@ -272,7 +274,7 @@ class SmallTeacher(Teacher):
     def __init__(
         self,
         model: str | os.PathLike | SmallUNet = SHIPPED_WEIGHTS,
-        input_size: int | None = None,
+        input_size: int | Literal["auto"] | None = "auto",
         chunk_size: int = 64,
         device: torch.device | str | None = None,
         dtype: torch.dtype | str | None = None,
@@ -280,10 +282,12 @@ class SmallTeacher(Teacher):
     ) -> None:
         super().__init__()
         del local_files_only  # the weights are always a local file
-        if input_size is not None and (
+        if input_size not in (None, "auto") and (
             isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1
         ):
-            raise ValueError(f"input_size must be a positive int or None, got {input_size!r}")
+            raise ValueError(
+                f"input_size must be a positive int, 'auto' or None, got {input_size!r}"
+            )
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
         if isinstance(model, SmallUNet):
@@ -298,6 +302,7 @@ class SmallTeacher(Teacher):
         net.requires_grad_(False)
         self.net = net.to(device=torch.device(device or "cpu"), dtype=dtype or torch.float32)
         self.input_size = input_size
+        self.trained_size = _trained_size(self.metadata)
         self.chunk_size = chunk_size
         self.eval()
 
@@ -314,8 +319,12 @@ class SmallTeacher(Teacher):
     def _predict(self, x: Tensor, dtype: torch.dtype) -> Tensor:
         """Resize (optional) → pad to a multiple of 16 → network → crop → resize back."""
         height, width = x.shape[-2:]
-        if self.input_size is not None:
-            scale = self.input_size / min(height, width)
+        target = self.input_size
+        if target == "auto":
+            short = min(height, width)
+            target = min(short, self.trained_size) if self.trained_size else None
+        if target is not None:
+            scale = target / min(height, width)
             size = (max(1, round(height * scale)), max(1, round(width * scale)))
             if size != (height, width):
                 x = F.interpolate(x, size=size, mode="bilinear", antialias=True)
@@ -332,6 +341,13 @@ class SmallTeacher(Teacher):
                 pred, size=(height, width), mode="bilinear", antialias=h > height or w > width
             )
         return pred
+
+
+def _trained_size(metadata: dict[str, Any]) -> int | None:
+    """The view size the weights were trained at (``spec.size`` of the file), if recorded."""
+    spec = metadata.get("spec")
+    size = spec.get("size") if isinstance(spec, dict) else None
+    return int(size) if isinstance(size, int) and size > 0 else None
 
 
 def num_params(net: nn.Module) -> int:
@@ -370,6 +386,7 @@ class SmallTeacherWeights(WeightsEnum):
         dtype: torch.dtype | str | None = None,
         local_files_only: bool | None = None,
     ) -> SmallTeacher:
-        """``SmallTeacher(<shipped file>, ...)`` (runs at the input's size by default)."""
+        """``SmallTeacher(<shipped file>, ...)`` (``input_size="auto"`` by default: views over
+        the 64 px it was trained at are reduced to 64)."""
         options = teacher_options(input_size, chunk_size, device, dtype, local_files_only)
         return SmallTeacher(self.hub_id, **options)

@@ -7,7 +7,8 @@ Student files (by registry name: safetensors files, Lightning checkpoints, relea
 files) are :mod:`panodepth.io.students`'s; their functions are re-exported here.
 
 Names are imported on first use, so ``panodepth.training.teacher`` (and the student-file
-functions) do not pull in Lightning.
+functions) do not pull in Lightning; the Lightning names need the ``train`` extra
+(:mod:`panodepth.extras`).
 """
 
 from __future__ import annotations
@@ -27,8 +28,15 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
+_NEEDS_TRAIN = {"DepthAnywhere", "PanoramaDataModule"}
+
+
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
+        if name in _NEEDS_TRAIN:
+            from panodepth.extras import require
+
+            require("train", f"panodepth.training.{name}")
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'panodepth.training' has no attribute {name!r}")
 
