@@ -14,6 +14,8 @@
 * ``shared_student``: one seeded student per options and test module, shared read-only by
   the module's tests (a full-size student takes up to a second and 200 MB to build).
 * ``student_ckpt`` and ``metric_ckpt``: tiny student files, as users' checkpoints are saved.
+* ``hf_cache``: an empty Hugging Face cache for one test (offline; fill it with
+  ``tests/io/hub_helpers.py``'s ``cache_repo``).
 """
 
 from __future__ import annotations
@@ -281,3 +283,19 @@ def metric_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A metric (depth head, max 10 m) student file: a seeded ``pano-unet``."""
     return _seeded_student_file(tmp_path_factory.mktemp("student"), "metric.safetensors",
                                 "depth", 1)  # fmt: skip
+
+
+# --- the Hugging Face cache ------------------------------------------------------------------
+
+
+@pytest.fixture
+def hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty Hugging Face cache (``tmp_path/hf/hub``) for this test, offline: HF_HOME and
+    HF_HUB_OFFLINE=1 set, and ``huggingface_hub``'s cache folder, which it reads from HF_HOME
+    once at import, patched to match. Returns the cache folder."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    return tmp_path / "hf" / "hub"

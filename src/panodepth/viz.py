@@ -52,8 +52,20 @@ def display_range(values: Tensor, valid: Tensor | None = None) -> tuple[float, f
         return 0.0, 1.0
     picked = v[ok]
     if picked.numel() > 1_000_000:  # quantile() has a size limit; a subsample is enough
-        picked = picked[torch.linspace(0, picked.numel() - 1, 1_000_000).long()]
+        picked = picked[evenly_spaced(picked.numel(), 1_000_000)]
     return float(torch.quantile(picked, 0.02)), float(torch.quantile(picked, 0.98))
+
+
+def evenly_spaced(n: int, k: int) -> Tensor:
+    """Indices (int64) of ``min(n, k)`` items evenly spaced over ``n``, first and last included.
+
+    Integer arithmetic: exact for any ``n`` (a float32 ``linspace`` overshoots past 2²⁴).
+    """
+    if n <= k:
+        return torch.arange(n)
+    if k == 1:
+        return torch.zeros(1, dtype=torch.int64)
+    return torch.arange(k, dtype=torch.int64) * (n - 1) // (k - 1)
 
 
 def depth_colorbar(

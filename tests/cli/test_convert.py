@@ -9,9 +9,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from huggingface_hub import ModelCard
 
 from panodepth.cli.main import main
-from panodepth.models import ReleasedWeights, ReleaseFormatError, build_model, load_released
+from panodepth.models import (
+    ReleasedWeights,
+    ReleaseFormatError,
+    Student360,
+    build_model,
+    load_released,
+)
 from panodepth.models.released import read_release_file, resolve_released
 from panodepth.training import load_student, read_student_metadata, save_student
 from tests.inference.conftest import save_pano
@@ -156,6 +163,24 @@ def test_convert_writes_a_normal_student_file(tmp_path, release_file, released, 
     assert "exists" in err and "not a released UniFuse state dict" in err
     assert "bad.pth: not a readable PyTorch file" in err and ".safetensors" in err
     assert "Traceback" not in err
+
+
+def test_convert_pretrained_writes_a_hub_folder_with_provenance(
+    tmp_path, release_file, released, capsys, one_thread
+):
+    out = tmp_path / "eg-hub"
+    assert main(["convert", str(release_file), str(out), "--pretrained"]) == 0
+    assert "released egformer" in capsys.readouterr().out
+    meta = read_student_metadata(out)  # the folder's model.safetensors keeps the provenance
+    assert meta["source"] == "EGFormer_st3d.pth" and meta["release"] == "egformer-mp3d-st3d"
+    card = ModelCard.load(out / "README.md")
+    text = card.text
+    assert card.data.license == "other" and "**not stated**" in text  # none in the release
+    assert "Structured3D" in text and "| Stanford2D3D (zero-shot) | 0.086 | 0.923 |" in text
+    assert "as reported in the Depth Anywhere paper" in text and "EGFormer_st3d.pth" in text
+    x = torch.rand(1, 3, 64, 128)
+    with torch.no_grad():
+        assert torch.equal(Student360.from_pretrained(out)(x), released(x))
 
 
 def test_predict_and_eval_take_a_release_file(tmp_path, release_file, domains, capsys, one_thread):

@@ -24,7 +24,8 @@ PROTOCOLS = {"paper": "paper", "release": "release", "none": "none", "median": "
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint", default=None,
-        help="student file (.safetensors/.ckpt), release .pth or released checkpoint name",
+        help="student file (.safetensors/.ckpt), pretrained folder (save_pretrained), hub id "
+        "(owner/name[@revision]), release .pth or released checkpoint name",
     )  # fmt: skip
     parser.add_argument("--teacher", default=None, help="teacher name, hub id or local folder")
     parser.add_argument("--data", required=True, help="YAML dataset spec or training config")

@@ -1,7 +1,10 @@
 """Predict depth for panoramas with a trained student (--checkpoint) or a teacher (--teacher).
 
 --checkpoint takes a panodepth student file (.safetensors), a training checkpoint (.ckpt),
-or a checkpoint of the Depth Anywhere release: its .pth file or its name (unifuse-mp3d-st3d,
+a pretrained folder (written by save_pretrained: model.safetensors, config.json, README.md),
+a Hugging Face Hub id of such a folder (owner/name or owner/name@revision; downloaded into
+the Hugging Face cache, and with HF_HUB_OFFLINE=1 read from that cache only), or a
+checkpoint of the Depth Anywhere release: its .pth file or its name (unifuse-mp3d-st3d,
 …, found in $PANODEPTH_HOME/depth-anywhere/, default ~/.cache/panodepth/depth-anywhere/).
 
 INPUTS are image files, folders (searched recursively, hidden files skipped) or list files
@@ -45,7 +48,8 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="*", help="panorama files, folders or list files")
     parser.add_argument(
         "--checkpoint", default=None,
-        help="student file (.safetensors/.ckpt), release .pth or released checkpoint name",
+        help="student file (.safetensors/.ckpt), pretrained folder (save_pretrained), hub id "
+        "(owner/name[@revision]), release .pth or released checkpoint name",
     )  # fmt: skip
     parser.add_argument("--teacher", default=None, help="teacher name, hub id or local folder")
     parser.add_argument("--out", default="outputs/predict", help="output folder")

@@ -128,7 +128,9 @@ def point_cloud(
     pts = xyz[ok]
     cols = (colours.permute(1, 2, 0)[ok].clamp(0, 1) * 255 + 0.5).to(torch.uint8)
     if max_points is not None and pts.shape[0] > max_points:
-        keep = torch.linspace(0, pts.shape[0] - 1, max_points).round().long()
+        from panodepth.viz import evenly_spaced
+
+        keep = evenly_spaced(pts.shape[0], max_points)
         pts, cols = pts[keep], cols[keep]
     return pts.numpy().astype(np.float32), cols.numpy()
 

@@ -259,7 +259,8 @@ class Predictor:
     @classmethod
     def from_student(cls, student: nn.Module | str, **kwargs: object) -> Predictor:
         """A predictor for a student module or a student checkpoint path (``load_student``:
-        student files, Lightning checkpoints, released ``.pth`` files and names). It runs an
+        student files, pretrained folders and hub ids, Lightning checkpoints, released ``.pth``
+        files and names). It runs an
         inference copy of the student (:func:`~panodepth.models.inference.prepare_for_inference`:
         BatchNorm folded, channels-last weights; the caller's module is left as it is)."""
         from panodepth.models.inference import prepare_for_inference

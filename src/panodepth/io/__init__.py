@@ -10,7 +10,11 @@
   :func:`read_exr` / :func:`write_exr`);
 * :mod:`.masks` — validity and label masks (:func:`read_mask`, :func:`write_mask_png`);
 * :mod:`.students` — student files (:func:`save_student`, :func:`load_student`, …; imports
-  :mod:`panodepth.models`, never Lightning);
+  :mod:`panodepth.models`, never Lightning), pretrained folders and hub ids included
+  (:func:`save_student_folder`); :mod:`.pretrained` — the folder layout (``model.safetensors``,
+  ``config.json``, ``README.md``) and finding a folder (local or downloaded);
+  :mod:`.model_card` — its model card; :mod:`.hub` — Hub ids, offline mode, downloads and the
+  one "cannot load" message that students and teachers give;
 * :mod:`.atomic` — atomic writes (:func:`atomic_save`, :func:`atomic_path`), used by every
   writer; :mod:`.errors` — the errors, each naming its file; :mod:`.maps` — depth maps
   as the writers take them (float32 H×W).
@@ -61,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     "read_student_file": "students",
     "read_student_metadata": "students",
     "save_student": "students",
+    "save_student_folder": "students",
 }
 
 __all__ = sorted(_EXPORTS)

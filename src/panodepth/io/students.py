@@ -1,5 +1,5 @@
-"""Student files: safetensors student files, Lightning checkpoints and the Depth Anywhere
-release's checkpoints, read and written without Lightning.
+"""Student files: safetensors student files, pretrained folders and hub ids, Lightning
+checkpoints and the Depth Anywhere release's checkpoints, read and written without Lightning.
 
 This module owns the student file format ``panodepth-student/1`` (:data:`FORMAT`). It imports
 only torch, safetensors and :mod:`panodepth.models`, never ``lightning``, so that loading a
@@ -11,6 +11,12 @@ grids are not state) and, in its metadata, the registry name and the JSON option
 built with, so :func:`load_student` can rebuild it without the caller knowing them; further
 metadata (e.g. where a converted release checkpoint came from) is free-form text,
 :func:`read_student_metadata`. Files are written atomically.
+
+A pretrained folder (:mod:`.pretrained`: ``model.safetensors``, a student file as above, with
+``config.json`` and a model card) is what :func:`save_student_folder` writes and what
+``Student360.save_pretrained`` / ``push_to_hub`` write and upload; every reader here takes
+the folder, or its hub id (``owner/name`` or ``owner/name@revision``, downloaded into the
+Hugging Face cache; offline, read from that cache only), wherever it takes a student file.
 
 A Lightning checkpoint (``.ckpt``) of :class:`~panodepth.training.DepthAnywhere` holds the
 student under the ``student.`` prefix of its state dict and the builder arguments in its
@@ -42,6 +48,8 @@ from panodepth.models.released import (
 )
 
 from .atomic import atomic_save
+from .hub import Download
+from .pretrained import CARD_NAME, WEIGHTS_NAME, check_config, find_folder, write_config
 
 FORMAT = "panodepth-student/1"
 STUDENT_PREFIX = "student."
@@ -63,13 +71,44 @@ def save_student(
     return Path(path)
 
 
-def read_student_file(path: str | os.PathLike) -> tuple[str, dict[str, Any], dict]:
-    """``(registry name, builder options, state dict)`` of a student file, a Lightning ckpt,
-    or a released checkpoint (``.pth`` file or name, converted in memory)."""
+def save_student_folder(
+    model: Student360,
+    folder: str | os.PathLike,
+    metadata: dict[str, str] | None = None,
+    card: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` as a pretrained folder (:mod:`.pretrained`): the student file
+    ``folder/model.safetensors`` (:func:`save_student`, with ``metadata``), ``config.json``
+    and, when ``card`` is given, ``README.md``, the model card built with those keywords
+    (:func:`.model_card.student_card`). ``Student360.save_pretrained`` calls it without
+    ``card`` and lets ``huggingface_hub`` write the card. Returns the folder."""
+    folder = Path(folder)
+    save_student(model, folder / WEIGHTS_NAME, metadata)
+    write_config(folder, model.model_name, model.model_options)
+    if card is not None:
+        from .model_card import student_card  # huggingface_hub: only when a card is written
+
+        text = str(student_card(model, **card))
+        atomic_save(folder / CARD_NAME, lambda f: f.write(text.encode()))
+    return folder
+
+
+def read_student_file(
+    path: str | os.PathLike, download: Download | None = None
+) -> tuple[str, dict[str, Any], dict]:
+    """``(registry name, builder options, state dict)`` of a student file, a pretrained folder
+    or its hub id (fetched as ``download`` says: revision, cache, token, offline), a Lightning
+    ckpt, or a released checkpoint (``.pth`` file or name, converted in memory)."""
     if os.fspath(path).lower() in released_names() or Path(path).suffix.lower() == ".pth":
         file = resolve_released(path)
         conv = convert_state_dict(read_release_file(file), source=str(file))
         return conv.arch, conv.options, conv.state
+    folder = find_folder(path, download)
+    if folder is not None:
+        meta, state = _read_safetensors(folder / WEIGHTS_NAME)
+        name, options = meta["name"], json.loads(meta["options"])
+        check_config(folder, name, options)
+        return name, options, state
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: checkpoint not found")
@@ -80,9 +119,11 @@ def read_student_file(path: str | os.PathLike) -> tuple[str, dict[str, Any], dic
 
 
 def read_student_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """The metadata of a student file: ``format``, ``name``, ``options`` (JSON) and any extra
-    entries written by :func:`save_student` (e.g. ``panodepth convert``'s provenance)."""
-    return _read_safetensors(Path(path), tensors=False)[0]
+    """The metadata of a student file (or of a pretrained folder's or hub id's weights):
+    ``format``, ``name``, ``options`` (JSON) and any extra entries written by
+    :func:`save_student` (e.g. ``panodepth convert``'s provenance)."""
+    folder = find_folder(path)
+    return _read_safetensors(Path(path) if folder is None else folder / WEIGHTS_NAME, False)[0]
 
 
 def _read_safetensors(path: Path, tensors: bool = True) -> tuple[dict[str, str], dict]:
@@ -127,11 +168,14 @@ def load_student_weights(model: Student360, path: str | os.PathLike) -> Student3
     return model
 
 
-def load_student(path: str | os.PathLike, **overrides: object) -> Student360:
-    """Rebuild and load a student saved by :func:`save_student` or trained by
-    :class:`~panodepth.training.DepthAnywhere` (``.ckpt``); ``overrides`` change options that
-    do not affect the weights, e.g. ``max_depth``."""
-    name, options, state = read_student_file(path)
+def load_student(
+    path: str | os.PathLike, *, download: Download | None = None, **overrides: object
+) -> Student360:
+    """Rebuild and load a student saved by :func:`save_student` (a file, a pretrained folder
+    or its hub id) or trained by :class:`~panodepth.training.DepthAnywhere` (``.ckpt``), or a
+    released checkpoint; ``overrides`` change options that do not affect the weights, e.g.
+    ``max_depth``; ``download``: how a hub id is fetched (:class:`.hub.Download`)."""
+    name, options, state = read_student_file(path, download)
     options = {**options, **overrides}
     model = build_model(name, **options)
     _load_state(model, state, Path(path), name, options)

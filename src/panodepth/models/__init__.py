@@ -2,7 +2,9 @@
 
 Importing this package registers the built-in students (``unifuse``, ``bifusepp``, ...).
 All share the forward contract of :mod:`.base`. The Depth Anywhere release's trained
-checkpoints load with :func:`load_released` (:mod:`.released`).
+checkpoints load with :func:`load_released` (:mod:`.released`). Every student has
+``save_pretrained`` / ``push_to_hub``, and ``Student360.from_pretrained(folder or hub id)``
+rebuilds any of them (:mod:`.hub`).
 """
 
 from . import (

@@ -16,6 +16,10 @@ Forward contract (all students, any registry name):
         HoHoNet and EGFormer (its UniFuse is ``"sigmoid"`` with ``max_depth`` 10, read as
         relative disparity: ``output="disparity", head="sigmoid"``).
 
+On the Hub (:mod:`.hub`): ``student.save_pretrained(folder)``, ``student.push_to_hub(id)``
+and ``Student360.from_pretrained(folder or id)``, which rebuilds whichever architecture the
+folder names.
+
 Projection grids used inside a network (e.g. a cube branch) come from
 :mod:`panodepth.geometry` (one cube convention in the whole project) and are never
 parameters: they are built on the input's device and cached there, so state dicts hold only
@@ -32,17 +36,21 @@ from panodepth import checks
 from panodepth.conventions import IMAGENET_MEAN, IMAGENET_STD, OutputKind
 from panodepth.geometry import safe_reciprocal
 
+from .hub import StudentHubMixin
+
 OUTPUTS = ("disparity", "depth")
 HEADS = ("softplus", "sigmoid", "linear")
 DEFAULT_HEADS = {"disparity": "softplus", "depth": "sigmoid"}
 OUTPUT_KIND_OF: dict[str, OutputKind] = {"disparity": "relative_disparity", "depth": "metric_depth"}
 
 
-class Student360(nn.Module):
+class Student360(nn.Module, StudentHubMixin):
     """Base class of the 360° students: input checks, normalisation and the output head.
 
     Subclasses implement :meth:`predict` (normalised images → raw one-channel map at the
-    input size); :meth:`forward` wraps it.
+    input size); :meth:`forward` wraps it. Every student built by
+    :func:`~panodepth.models.build_model` also has ``save_pretrained``, ``push_to_hub`` and
+    ``Student360.from_pretrained`` (:mod:`.hub`).
     """
 
     def __init__(

@@ -50,6 +50,7 @@ from torch import Tensor
 
 from panodepth.conventions import IMAGENET_MEAN, IMAGENET_STD
 from panodepth.geometry import safe_reciprocal
+from panodepth.io.hub import load_error_message, offline_from_env
 
 from .base import (
     Teacher,
@@ -193,7 +194,7 @@ class DepthAnythingTeacher(Teacher):
         device = torch.device("cpu" if device is None else device)
         dtype = _resolve_dtype(dtype, device)
         if local_files_only is None:
-            local_files_only = _offline_from_env()
+            local_files_only = offline_from_env()
 
         hf_model = _load_model(source, dtype, local_files_only)
         hf_model.requires_grad_(False)
@@ -307,15 +308,6 @@ def _resolve_dtype(dtype: torch.dtype | str | None, device: torch.device) -> tor
     return dtype
 
 
-def _offline_from_env() -> bool:
-    """HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE, read now (huggingface_hub reads it at import)."""
-    truthy = {"1", "on", "yes", "true"}
-    return any(
-        os.environ.get(var, "").strip().lower() in truthy
-        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    )
-
-
 def _load_model(source: str, dtype: torch.dtype, local_files_only: bool) -> torch.nn.Module:
     """``AutoModelForDepthEstimation.from_pretrained`` with a short, actionable error."""
     from transformers import AutoModelForDepthEstimation
@@ -325,50 +317,18 @@ def _load_model(source: str, dtype: torch.dtype, local_files_only: bool) -> torc
             source, dtype=dtype, local_files_only=local_files_only
         )
     except (OSError, ValueError) as err:
-        raise TeacherLoadError(_load_error_message(source, err, local_files_only), source) from None
-
-
-def _load_error_message(source: str, err: BaseException, local_files_only: bool) -> str:
-    cause = (str(err).strip().splitlines() or [""])[0]
-    if len(cause) > 300:
-        cause = cause[:297] + "..."
-    looks_like_path = (
-        os.path.isabs(source)
-        or source.startswith((".", "~"))
-        or source.replace(os.sep, "/").count("/") != 1
-        or os.path.exists(source)
-    )
-    if os.path.isdir(source):
-        what = (
-            f"the directory {source!r} exists but holds no loadable depth model "
-            "(it needs config.json and model.safetensors, as written by save_pretrained or "
-            "`hf download`)"
+        message = load_error_message(
+            source,
+            err,
+            what="teacher weights",
+            model="depth model",
+            needs="config.json and model.safetensors, as written by save_pretrained or "
+            "`hf download`",
+            usage='DepthAnythingTeacher("DIR") or build_teacher("DIR")',
+            example_id=DEFAULT_HUB_ID,
+            local_files_only=local_files_only,
         )
-        hub_id = DEFAULT_HUB_ID
-    elif looks_like_path:
-        what = f"{source!r} is not an existing directory (nor a valid hub id)"
-        hub_id = DEFAULT_HUB_ID
-    else:
-        offline = (
-            "offline mode is on (HF_HUB_OFFLINE / local_files_only)"
-            if local_files_only
-            else "the Hugging Face Hub could not be reached"
-        )
-        what = (
-            f"{source!r} is neither an existing local directory nor a hub id in the local "
-            f"Hugging Face cache, and {offline}; this machine may be offline, or the id or "
-            "path may be misspelled"
-        )
-        hub_id = source
-    return (
-        f"could not load teacher weights from {source!r}: {what}.\n"
-        "To use the weights without network access, download them on a machine with internet:\n"
-        f"    hf download {hub_id} --local-dir DIR\n"
-        f"    (older huggingface_hub: huggingface-cli download {hub_id} --local-dir DIR)\n"
-        "copy DIR here and pass the directory instead of the id: "
-        'DepthAnythingTeacher("DIR") or build_teacher("DIR").\n'
-        f"(cause: {type(err).__name__}: {cause})"
-    )
+        raise TeacherLoadError(message, source) from None
 
 
 def _load_normalisation(

@@ -1,0 +1,178 @@
+"""Hugging Face Hub sources: hub ids, offline mode, downloads, and the error when a source
+cannot be loaded — shared by students (:mod:`.students`) and teachers
+(:mod:`panodepth.teachers.depth_anything`).
+
+Conventions:
+
+* a *hub id* is a string ``owner/name`` or ``owner/name@revision`` (a branch, tag or commit)
+  that is not an existing path; anything else is a local path: a ``PathLike``, an existing
+  path, an absolute path, one that starts with ``.`` or ``~``, holds a backslash or more than
+  one ``/`` before the ``@``, or names a checkpoint file (:data:`CHECKPOINT_SUFFIXES`,
+  e.g. ``runs/best.ckpt``). :func:`parse_hub_id` is the one rule;
+* offline mode is ``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE``, read when a source is loaded
+  (:func:`offline_from_env`; ``huggingface_hub`` itself reads it once, at import): offline,
+  a hub id loads from the local Hugging Face cache (``$HF_HOME/hub``) or not at all;
+* :func:`load_error_message` is the message every loader gives when a folder or hub id cannot
+  be loaded, on one line (a command-line tool prints it as its one error line): what went
+  wrong (a folder without the files, a path that does not exist, a hub id neither cached nor
+  reachable), how to fetch the files on a machine with internet access and use them here,
+  and the cause.
+
+``huggingface_hub`` is imported inside :func:`download_snapshot` only, so importing this
+module costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CHECKPOINT_SUFFIXES = (".safetensors", ".ckpt", ".pth", ".pt", ".bin")
+OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
+_TRUTHY = {"1", "on", "yes", "true"}
+
+
+@dataclass(frozen=True)
+class HubId:
+    """A model repository on the Hub and, optionally, a revision (branch, tag or commit)."""
+
+    repo_id: str
+    revision: str | None = None
+
+    def __str__(self) -> str:
+        return self.repo_id if self.revision is None else f"{self.repo_id}@{self.revision}"
+
+
+def parse_hub_id(source: str | os.PathLike) -> HubId | None:
+    """The hub id that ``source`` names, or None when it is a local path (module doc).
+
+    Example:
+        >>> parse_hub_id("owner/model@v1")
+        HubId(repo_id='owner/model', revision='v1')
+        >>> parse_hub_id("./model") is None, parse_hub_id("runs/best.ckpt") is None
+        (True, True)
+    """
+    if not isinstance(source, str) or os.path.exists(source):
+        return None
+    repo, at, revision = source.partition("@")
+    if (at and not revision) or repo.lower().endswith(CHECKPOINT_SUFFIXES):
+        return None
+    if not _REPO_ID.fullmatch(repo):
+        return None
+    return HubId(repo, revision or None)
+
+
+def offline_from_env() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` is on, read now."""
+    return any(os.environ.get(var, "").strip().lower() in _TRUTHY for var in OFFLINE_VARIABLES)
+
+
+@dataclass(frozen=True)
+class Download:
+    """How a hub id is fetched, as ``huggingface_hub.snapshot_download`` takes it.
+
+    ``revision`` (branch, tag or commit) applies when the id has no ``@revision`` (both and
+    different: an error); ``local_files_only`` ``None``: offline mode decides
+    (:func:`offline_from_env`).
+    """
+
+    revision: str | None = None
+    cache_dir: str | os.PathLike | None = None
+    force_download: bool = False
+    local_files_only: bool | None = None
+    token: str | bool | None = None
+
+    @property
+    def offline(self) -> bool:
+        """Whether nothing may be downloaded (the cache only)."""
+        return offline_from_env() if self.local_files_only is None else self.local_files_only
+
+
+def download_snapshot(hub_id: HubId, files: Sequence[str], download: Download) -> Path:
+    """The local folder (in the Hugging Face cache) holding ``files`` of ``hub_id``.
+
+    Downloads what the cache lacks, unless ``download.offline``. The folder may lack files the
+    repository does not have; the caller checks. Errors are ``huggingface_hub``'s
+    (``OSError`` s and ``ValueError`` s): callers turn them into :func:`load_error_message`.
+    """
+    from huggingface_hub import snapshot_download
+
+    revision = hub_id.revision
+    if download.revision is not None:
+        if revision not in (None, download.revision):
+            raise ValueError(f"revision {download.revision!r} contradicts {str(hub_id)!r}")
+        revision = download.revision
+    folder = snapshot_download(
+        hub_id.repo_id,
+        revision=revision,
+        allow_patterns=list(files),
+        cache_dir=download.cache_dir,
+        force_download=download.force_download,
+        local_files_only=download.offline,
+        token=download.token,
+    )
+    return Path(folder)
+
+
+def load_error_message(
+    source: str,
+    err: BaseException | None,
+    *,
+    what: str,
+    model: str,
+    needs: str,
+    usage: str,
+    example_id: str,
+    local_files_only: bool,
+) -> str:
+    """Why ``source`` (a folder or hub id) could not be loaded, and what to do instead.
+
+    Args:
+        source: the folder or hub id as the caller gave it.
+        err: the error that the loader raised (its first line is quoted), if any.
+        what: what was to be loaded, e.g. ``"teacher weights"``.
+        model: what a folder should hold, e.g. ``"depth model"``.
+        needs: what a folder must hold, e.g. ``"config.json and model.safetensors"``.
+        usage: how to pass a downloaded folder, e.g. ``'build_teacher("DIR")'``.
+        example_id: the hub id shown in the download lines when ``source`` is not one.
+        local_files_only: whether the loader was offline (it changes the explanation).
+    """
+    hub_id = parse_hub_id(source)
+    if os.path.isdir(source):
+        problem = (
+            f"the directory {source!r} exists but holds no loadable {model} (it needs {needs})"
+        )
+    elif hub_id is None:
+        problem = f"{source!r} is not an existing directory (nor a valid hub id)"
+    else:
+        offline = (
+            "offline mode is on (HF_HUB_OFFLINE / local_files_only)"
+            if local_files_only
+            else "the Hugging Face Hub could not be reached"
+        )
+        problem = (
+            f"{source!r} is neither an existing local directory nor a hub id in the local "
+            f"Hugging Face cache, and {offline}; this machine may be offline, or the id or "
+            "path may be misspelled"
+        )
+    shown = example_id if hub_id is None else hub_id.repo_id
+    if hub_id is not None and hub_id.revision is not None:
+        shown += f" --revision {hub_id.revision}"
+    message = (
+        f"could not load {what} from {source!r}: {problem}. To use the weights without network "
+        f"access, download them on a machine with internet: `hf download {shown} --local-dir "
+        f"DIR` (older huggingface_hub: `huggingface-cli download {shown} --local-dir DIR`), "
+        f"copy DIR here and pass the directory instead of the id: {usage}."
+    )
+    if err is not None:
+        message += f" (cause: {type(err).__name__}: {_first_line(err)})"
+    return message
+
+
+def _first_line(err: BaseException, limit: int = 300) -> str:
+    line = (str(err).strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[: limit - 3] + "..."
