@@ -437,6 +437,29 @@ def check_choice(value: object, choices: Sequence[object], name: str) -> object:
     return value
 
 
+def check_device(spec: str | torch.device, name: str = "device") -> torch.device:
+    """A ``torch.device`` that exists here: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, ….
+
+    Raises :class:`ArgumentError` for a name torch does not know, and for a CUDA or MPS
+    device this machine does not have (before any model is loaded).
+    """
+    try:
+        device = torch.device(spec)
+    except (RuntimeError, TypeError, ValueError):
+        raise ArgumentError(
+            f"{name} {spec!r} is not a device; use cpu, cuda, cuda:N or mps"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ArgumentError(f"{name} {spec!r}: no CUDA GPU is available here; use cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            count = torch.cuda.device_count()
+            raise ArgumentError(f"{name} {spec!r}: this machine has {count} CUDA device(s)")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ArgumentError(f"{name} {spec!r}: Apple's MPS is not available here; use cpu")
+    return device
+
+
 def check_hw(size: int | Sequence[int], name: str = "size") -> tuple[int, int]:
     """Normalise ``size`` (an int or an (h, w) pair) to a checked (h, w) tuple."""
     if isinstance(size, int) and not isinstance(size, bool):

@@ -44,10 +44,15 @@ def colorize(
 def display_range(values: Tensor, valid: Tensor | None = None) -> tuple[float, float]:
     """The 2nd and 98th percentiles of the finite valid values (``(0, 1)`` if there are none):
     the range :func:`colorize` maps onto its colour map by default."""
-    v = values.detach().float().reshape(-1).cpu()
+    v = values.detach().reshape(-1).cpu()
+    m = None if valid is None else valid.detach().reshape(-1).cpu()
+    if v.numel() > 4_000_000:  # a subsample of the pixels first: 8K+ maps stay cheap
+        keep = evenly_spaced(v.numel(), 4_000_000)
+        v, m = v[keep], (None if m is None else m[keep])
+    v = v.float()
     ok = torch.isfinite(v)
-    if valid is not None:
-        ok &= valid.detach().reshape(-1).cpu().bool()
+    if m is not None:
+        ok &= m.bool()
     if not ok.any():
         return 0.0, 1.0
     picked = v[ok]

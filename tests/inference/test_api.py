@@ -21,14 +21,15 @@ def test_collect_inputs_from_files_folders_and_lists(tmp_path):
     other = save_pano(tmp_path / "other" / "a.png")
     listing = tmp_path / "list.txt"
     listing.write_text(f"# panoramas\nimgs/a.png\n\n{other} depth/ignored.png\n")
-    items = collect_inputs([tmp_path / "imgs", listing, tmp_path / "missing.png"])
+    with pytest.warns(UserWarning, match="imgs/a.png is given twice"):
+        items = collect_inputs([tmp_path / "imgs", listing, tmp_path / "missing.png"])
     names = [i.name for i in items]
     assert names[:2] == ["a", "sub/b"]
     assert items[0].path == a and items[1].path == b
+    # the listed imgs/a.png is the folder's a.png: used once, under its first name;
     # list entries are named by their path relative to the list's folder: never renamed
-    assert names[2] == "imgs/a" and items[2].path == a
-    assert items[3].path == other and names[3] == "other/a"
-    assert names[4] == "missing"
+    assert items[2].path == other and names[2] == "other/a"
+    assert names[3] == "missing"
     assert len(set(names)) == len(names)
 
 

@@ -95,8 +95,8 @@ def test_two_inputs_with_one_name_are_refused_naming_both(tmp_path):
     touch(tmp_path / "x" / "a.jpg")
     with pytest.raises(InputError, match=r"named 'a': .*a\.jpg and .*a\.png"):
         collect_inputs(tmp_path / "x")  # same name, different suffix
-    with pytest.raises(InputError, match=r"the same file twice"):
-        collect_inputs([y, y])
+    with pytest.warns(UserWarning, match=r"is given twice"):  # the same file: used once
+        assert collect_inputs([y, y, tmp_path / "y" / ".." / "y" / "a.png"]) == [InputItem("a", y)]
 
 
 def test_items_are_kept_as_given_and_checked_with_the_rest(tmp_path):

@@ -2,8 +2,18 @@
 
 --data is a YAML file with one dataset (``class_path`` + ``init_args``, e.g.
 ``panodepth.data.Stanford2D3D``) or a whole training config (its ``data.test``, else
-``data.val``). Prints a Markdown table (AbsRel, SqRel, RMSE, RMSElog, MAE, δ1–3) and, with
---out, writes the means and the per-image metrics as JSON. The protocol is explicit:
+``data.val``); or a list file of ``rgb depth`` pairs (16-bit PNG depth needs --depth_scale,
+metres per step); or a dataset folder of a known layout (a ``panodepth synth`` folder,
+Stanford2D3D's area_* folders, Structured3D's scene_* folders, Matterport3D). Examples:
+
+    panodepth eval --checkpoint s.safetensors --data configs/eval/stanford2d3d_zero_shot.yaml
+    panodepth eval --checkpoint s.safetensors --data pairs.txt --depth_scale 0.001
+    panodepth eval --teacher synthetic-small --data outputs/synth_home --height 256
+
+Prints a Markdown table (AbsRel, SqRel, RMSE, RMSElog, MAE, δ1–3) and the coverage (share
+of the scored ground-truth pixels with a valid prediction: pixels the model leaves invalid
+are not scored) and, with --out, writes the means and the per-image metrics as standard
+JSON. Images of different sizes are batched at the first one's size. The protocol is explicit:
 ``paper`` (disparity → depth, median scaling, GT in (0, 10] m), ``release`` (the released
 code's zero-shot Stanford2D3D protocol), ``lsq`` (least-squares scale and shift in disparity),
 ``median`` or ``none`` (metric predictions as they are).
@@ -28,7 +38,15 @@ def add_arguments(parser: ArgumentParser) -> None:
         "(owner/name[@revision]), release .pth or released checkpoint name",
     )  # fmt: skip
     parser.add_argument("--teacher", default=None, help="teacher name, hub id or local folder")
-    parser.add_argument("--data", required=True, help="YAML dataset spec or training config")
+    parser.add_argument(
+        "--data", required=True,
+        help="YAML dataset spec or training config, list file of 'rgb depth' pairs, or a "
+        "dataset folder (synth, Stanford2D3D, Structured3D, Matterport3D)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--depth_scale", "--depth-scale", type=float | None, default=None,
+        help="list files with 16-bit PNG depth: metres per PNG step (e.g. 0.001)",
+    )  # fmt: skip
     parser.add_argument("--protocol", choices=list(PROTOCOLS), default="paper")
     parser.add_argument("--height", type=int | None, default=None,
                         help="working height of the network (default: the dataset's)")  # fmt: skip
@@ -42,11 +60,22 @@ def add_arguments(parser: ArgumentParser) -> None:
 
 
 def run(cfg: Namespace) -> int:
-    from panodepth.data.config import dataset_from_config
+    from panodepth.checks import CheckError, check_device
+    from panodepth.data.config import dataset_from_source
     from panodepth.inference import build_predictor, evaluate_dataset
     from panodepth.metrics import format_table
 
-    dataset = dataset_from_config(cfg.data)
+    if (cfg.checkpoint is None) == (cfg.teacher is None):
+        print("panodepth eval: give exactly one of --checkpoint or --teacher", file=sys.stderr)
+        return 2
+    try:
+        check_device(cfg.device, "--device")
+        dataset = dataset_from_source(
+            cfg.data, height=cfg.height, max_depth=cfg.max_depth, depth_scale=cfg.depth_scale
+        )
+    except (CheckError, ValueError) as err:  # DatasetError is a ValueError
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     height = cfg.height or getattr(dataset, "height", None) or 512
     try:
         predictor = build_predictor(
@@ -57,14 +86,30 @@ def run(cfg: Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     protocol = PROTOCOLS[cfg.protocol]
-    report = evaluate_dataset(predictor, dataset, protocol, cfg.max_depth, cfg.batch_size,
-                              cfg.num_workers, progress=not cfg.no_progress)  # fmt: skip
-    print(f"{len(report.per_image)} panoramas, protocol {protocol} ({predictor.kind} model)")
+    if protocol == "none" and not predictor.metric:
+        print(
+            f"error: --protocol none scores predictions as metres, but {predictor.name} is a "
+            "relative model (unknown scale and shift); use lsq, median, paper or release",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        report = evaluate_dataset(predictor, dataset, protocol, cfg.max_depth, cfg.batch_size,
+                                  cfg.num_workers, progress=not cfg.no_progress)  # fmt: skip
+    except ValueError as err:  # a corrupt or missing file of the dataset, named
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for note in report.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    print(
+        f"{len(report.per_image)} panoramas, protocol {protocol} ({predictor.kind} model), "
+        f"coverage {100 * report.coverage:.1f} % of the ground-truth pixels"
+    )
     print(format_table(report.summary, label=Path(predictor.name).name or predictor.mode))
     if cfg.out:
         from panodepth.io.atomic import atomic_save
 
-        text = json.dumps(report.to_json(), indent=2).encode()
+        text = json.dumps(report.to_json(), indent=2, allow_nan=False).encode()
         atomic_save(Path(cfg.out), lambda f: f.write(text))
         print(f"wrote {cfg.out}")
     return 0

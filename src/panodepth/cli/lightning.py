@@ -48,10 +48,16 @@ def build_cli(args: Sequence[str], run: bool = True):
             # one depth range for the loss, the metrics and every dataset's GT mask
             parser.link_arguments("model.max_depth", "data.max_depth")
 
+    import sys
+    import warnings
+
+    # Lightning's own use of jsonargparse's deprecated options is not the user's concern
+    warnings.filterwarnings("ignore", message=r".*(skip_none|add_instantiator).*")
     return PanodepthCLI(
         DepthAnywhere,
         PanoramaDataModule,
-        args=list(args),
+        # the command line as given: LightningCLI warns when args repeat sys.argv
+        args=None if list(args) == sys.argv[1:] else list(args),
         run=run,
         seed_everything_default=0,
         trainer_defaults={"default_root_dir": "runs", "logger": DEFAULT_LOGGERS},

@@ -39,11 +39,14 @@ SUBCOMMANDS = {
 
 
 def build_parser() -> ArgumentParser:
+    import panodepth
+
     parser = ArgumentParser(
         prog="panodepth",
         description=__doc__.splitlines()[0],
         epilog="Training: panodepth fit | validate | test --config CONFIG (see "
         "`panodepth fit --help`; Lightning's CLI).",
+        version=panodepth.__version__,
     )
     subcommands = parser.add_subcommands(dest="command")
     for name, module in SUBCOMMANDS.items():
@@ -59,13 +62,18 @@ def _show_warning(message: Warning | str, *_args: object, **_kwargs: object) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in lightning.COMMANDS:
-        return lightning.run(args)
-    parser = build_parser()
-    cfg = parser.parse_args(args)
-    with warnings.catch_warnings():
-        warnings.showwarning = _show_warning  # one line per warning, no source excerpt
-        return SUBCOMMANDS[cfg.command].run(cfg[cfg.command])
+    try:
+        if args and args[0] in lightning.COMMANDS:
+            return lightning.run(args)
+        parser = build_parser()
+        cfg = parser.parse_args(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning  # one line per warning, no source excerpt
+            return SUBCOMMANDS[cfg.command].run(cfg[cfg.command])
+    except KeyboardInterrupt:
+        # files are written atomically: an interrupted write leaves no partial file behind
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

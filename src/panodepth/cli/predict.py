@@ -31,7 +31,10 @@ Sizes: panoramas run at --height × 2·height (students: rounded down to a multi
 outputs come back at each input's own resolution (bilinear in disparity) unless
 --native_size false. Inputs within 2 % of 2:1 are resized with a warning; unreadable or
 non-panorama files are reported and skipped, the rest is done, and the exit code is 1.
-Finished inputs (all their files present) are skipped on a re-run; --overwrite redoes them.
+An input is skipped on a re-run only when its sidecar says it was made from the same image
+(path, size, modification time), the same model (file size and time) and the same options,
+and all its files are there; anything else redoes it (--overwrite: always). A file listed
+twice is predicted once.
 """
 
 from __future__ import annotations
@@ -117,6 +120,10 @@ def run(cfg: Namespace) -> int:
     if (cfg.checkpoint is None) == (cfg.teacher is None):
         print("panodepth predict: give exactly one of --checkpoint or --teacher", file=sys.stderr)
         return 2
+    problem = check_options(cfg)  # before any file is read or model loaded
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         items = collect_inputs(cfg.inputs)
     except InputError as err:
@@ -125,15 +132,27 @@ def run(cfg: Namespace) -> int:
     if not items:
         print("panodepth predict: no inputs (give files, folders or list files)", file=sys.stderr)
         return 2
-    todo = []
+    model = outputs.model_identity(cfg.checkpoint or cfg.teacher)
+    options = job_options(cfg)
+    todo, jobs, failed = [], {}, 0
     for item in items:
         paths = outputs.output_paths(cfg.out, item.name, cfg.formats, cfg.ply, cfg.glb, cfg.mesh)
-        if not cfg.overwrite and all(p.is_file() for p in paths.values()):
-            print(f"{item.name}: done already, skipped")
+        try:
+            jobs[item.name] = outputs.job_record(item.path, model, options)
+        except OSError as err:  # missing, or vanished since it was listed
+            why = "file not found" if isinstance(err, FileNotFoundError) else err.strerror
+            print(f"error: {item.path}: {why or err}", file=sys.stderr)
+            failed += 1
+            continue
+        if not cfg.overwrite and outputs.finished(paths, jobs[item.name]):
+            print(f"{item.name}: done already, skipped (same image, model and options)")
         else:
             todo.append(item)
+    skipped = len(items) - len(todo) - failed
+    start = time.perf_counter()
     if not todo:
-        return 0
+        print(f"predicted 0, failed {failed}, skipped {skipped} (all done already)")
+        return 1 if failed else 0
     try:
         predictor = api.build_predictor(
             checkpoint=cfg.checkpoint, teacher=cfg.teacher, height=cfg.height,
@@ -146,8 +165,6 @@ def run(cfg: Namespace) -> int:
     except (ValueError, TypeError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    failed = 0
-    start = time.perf_counter()
     for result in api.predict_iter(todo, predictor, cfg.native_size, cfg.median_depth):
         for note in result.warnings:
             print(f"warning: {note}", file=sys.stderr)
@@ -155,20 +172,65 @@ def run(cfg: Namespace) -> int:
             print(f"error: {result.error}", file=sys.stderr)
             failed += 1
             continue
+        h, w = result.depth.shape
+        big = h * w > BIG_PIXELS
+        if big:  # writing a giga-panorama's files takes a while: say what is happening
+            print(f"{result.name}: {w}×{h} predicted; writing its files …", flush=True)
         try:
             api.write_result(
                 result, cfg.out, cfg.formats, cfg.ply, cfg.glb, cfg.stride, cfg.max_points,
-                mesh=cfg.mesh,
+                mesh=cfg.mesh, job=jobs[result.name],
             )  # fmt: skip
-        except (ValueError, OSError) as err:
-            print(f"error: {result.source}: could not write outputs ({err})", file=sys.stderr)
+        except Exception as err:
+            why = str(err) if isinstance(err, (ValueError, OSError)) else repr(err)
+            print(f"error: {result.source}: could not write outputs ({why})", file=sys.stderr)
             failed += 1
             continue
         kind = "metres" if result.metric else "relative"
-        print(f"{result.name}: {result.depth.shape[1]}×{result.depth.shape[0]} {kind} → {cfg.out}")
+        print(f"{result.name}: {w}×{h} {kind} → {cfg.out}")
     done = len(todo) - failed
     print(
-        f"predicted {done}, failed {failed}, skipped {len(items) - len(todo)} "
+        f"predicted {done}, failed {failed}, skipped {skipped} "
         f"in {time.perf_counter() - start:.1f} s ({predictor.kind}, {predictor.name})"
     )
     return 1 if failed else 0
+
+
+BIG_PIXELS = 32 * 2**20  # above this, predict says when it starts writing an input's files
+
+
+def check_options(cfg: Namespace) -> str | None:
+    """The first option that cannot work, as a message (None if all can)."""
+    from pathlib import Path
+
+    from panodepth.checks import CheckError, check_device
+
+    try:
+        check_device(cfg.device, "--device")
+    except CheckError as err:
+        return str(err)
+    if cfg.median_depth is not None and not (0 < cfg.median_depth < float("inf")):
+        return f"--median_depth must be a positive number of metres, got {cfg.median_depth}"
+    for name in ("stride", "ensemble", "batch_size"):
+        if getattr(cfg, name) < 1:
+            return f"--{name} must be at least 1, got {getattr(cfg, name)}"
+    if cfg.max_points is not None and cfg.max_points < 1:
+        return f"--max_points must be at least 1 (or left out for all), got {cfg.max_points}"
+    if cfg.height < 32:
+        return f"--height must be at least 32, got {cfg.height}"
+    out = Path(cfg.out)
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file; give a folder (it is created if missing)"
+    return None
+
+
+def job_options(cfg: Namespace) -> dict:
+    """The options that change the outputs, as the sidecar's job records them."""
+    return {
+        "height": cfg.height, "ensemble": cfg.ensemble, "ensemble_mode": cfg.ensemble_mode,
+        "seed": cfg.seed, "median_depth": cfg.median_depth, "native_size": cfg.native_size,
+        "fov": cfg.fov if cfg.teacher else None,
+        "teacher_input_size": cfg.teacher_input_size if cfg.teacher else None,
+        "formats": sorted(cfg.formats), "ply": cfg.ply, "glb": cfg.glb, "mesh": cfg.mesh,
+        "stride": cfg.stride, "max_points": cfg.max_points,
+    }  # fmt: skip

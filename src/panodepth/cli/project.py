@@ -66,11 +66,12 @@ def run(cfg: Namespace) -> int:
         print("panodepth project: no inputs (give files, folders, list files or --pattern)",
               file=sys.stderr)  # fmt: skip
         return 2
-    failed = 0
+    failed = skipped = 0
     for name, path in sources:
         target = Path(cfg.out) / name
         if (target / "summary.json").exists() and not cfg.overwrite:
             print(f"{name}: done already, skipped ({target})")
+            skipped += 1
             continue
         try:
             pano = (
@@ -85,6 +86,8 @@ def run(cfg: Namespace) -> int:
         text = json.dumps(summary, indent=2)
         atomic_save(target / "summary.json", lambda f, t=text: f.write(t.encode()))
         print(f"{name}: cube round trip mean |err| {summary['roundtrip_mean_abs']:.2e} → {target}")
+    done = len(sources) - failed - skipped
+    print(f"projected {done}, failed {failed}, skipped {skipped} → {cfg.out}")
     return 1 if failed else 0
 
 

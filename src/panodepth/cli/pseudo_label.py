@@ -21,7 +21,11 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--teacher", default="depth-anything-v2-small", help="teacher name, hub id or local dir"
     )
-    parser.add_argument("--input_size", type=int, default=518, help="teacher input size")
+    parser.add_argument(
+        "--input_size", type=int | None, default=None,
+        help="teacher input size (default: the teacher's own: 518 for Depth Anything, views "
+        "over 64 px reduced to 64 for synthetic-small); recorded in the cache files",
+    )  # fmt: skip
     parser.add_argument("--rotations", type=int, default=8, help="K draws per panorama")
     parser.add_argument("--max_deg", type=float, default=45.0, help="bound of each Euler angle")
     parser.add_argument("--masker", choices=["none", "grounded-sam"], default="none")

@@ -42,9 +42,11 @@ def parse_size(size: str) -> tuple[int, int]:
 
 def run(cfg: Namespace) -> int:
     from panodepth.data.synthetic import synthesize  # lazy: `panodepth --help` stays fast
+    from panodepth.data.synthetic.dataset import finished_samples
 
     try:
         height, _ = parse_size(cfg.size)
+        before = finished_samples(cfg.out, cfg.count) if cfg.count > 0 else 0
         listing = synthesize(
             cfg.out,
             cfg.domain,
@@ -57,5 +59,6 @@ def run(cfg: Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"{cfg.count} {cfg.domain} panoramas → {listing}")
+    made = cfg.count - before
+    print(f"{cfg.count} {cfg.domain} panoramas → {listing} ({made} written, {before} were done)")
     return 0

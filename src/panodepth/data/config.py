@@ -60,3 +60,63 @@ def dataset_from_config(path: str | os.PathLike, **overrides: Any) -> Dataset:
         raise
     except Exception as err:  # jsonargparse reports bad class paths / arguments this way
         raise DatasetError(f"{path}: invalid dataset spec: {err}") from None
+
+
+LAYOUTS = (
+    "a YAML dataset spec or training config (.yaml/.yml)",
+    "a list file (.txt/.lst/.list: 'rgb depth' per line; PNG depth needs its scale)",
+    "a `panodepth synth` folder (meta.json)",
+    "a Stanford2D3D folder (area_* folders)",
+    "a Structured3D folder (scene_* folders)",
+    "a Matterport3D folder (scene folders of UniFuse's stitched panoramas)",
+)
+
+
+def dataset_from_source(
+    source: str | os.PathLike,
+    *,
+    height: int | None,
+    max_depth: float = 10.0,
+    depth_scale: float | None = None,
+) -> Dataset:
+    """A labeled dataset from what a user points ``panodepth eval --data`` at (:data:`LAYOUTS`):
+    a YAML spec (``height`` overrides its own only when given), a list file of
+    ``rgb depth`` pairs (``depth_scale``: metres per PNG step), or a dataset folder whose
+    layout is recognised.
+
+    Raises:
+        DatasetError: a missing source, or one that is none of the layouts (all are named).
+    """
+    from panodepth.io.inputs import LIST_SUFFIXES
+
+    from .datasets import (
+        ListDataset,
+        Matterport3D,
+        Stanford2D3D,
+        Structured3D,
+        SyntheticPanoramas,
+    )
+
+    path = Path(source)
+    common: dict[str, Any] = {"height": height, "max_depth": max_depth}
+    if path.suffix.lower() in (".yaml", ".yml"):
+        if not path.is_file():
+            raise DatasetError(f"{path}: dataset config not found")
+        return dataset_from_config(path, **({"height": height} if height else {}))
+    if path.suffix.lower() in LIST_SUFFIXES:
+        return ListDataset(path, depth_scale=depth_scale, **common)
+    if not path.is_dir():
+        raise DatasetError(f"{path}: not found (expected {'; '.join(LAYOUTS)})")
+    root = path / "Structured3D" if (path / "Structured3D").is_dir() else path
+    if (path / "meta.json").is_file():
+        return SyntheticPanoramas(path, **common)
+    if any(p.is_dir() and p.name.lower().startswith("area_") for p in path.iterdir()):
+        return Stanford2D3D(path, **common)
+    if any(p.is_dir() and p.name.startswith("scene_") for p in root.iterdir()):
+        return Structured3D(root, **common)
+    try:
+        return Matterport3D(path, **common)
+    except DatasetError:
+        raise DatasetError(
+            f"{path}: not a dataset layout panodepth knows; --data takes {'; '.join(LAYOUTS)}"
+        ) from None

@@ -178,7 +178,10 @@ def precompute_pseudo_labels(
             if grid is not None and grid.image != tuple(batch["rgb"].shape[-2:]):
                 grid = None
             faces = panorama_to_faces(batch["rgb"], rot, labels.projection, grid=grid)
-        write_pseudo_label_file(target, labels, item.path, source.name, seed, max_deg, faces)
+        write_pseudo_label_file(
+            target, labels, item.path, source.name, seed, max_deg, faces,
+            teacher_input_size=getattr(getattr(source, "teacher", None), "input_size", None),
+        )  # fmt: skip
         summary.done.append(item.name)
     return summary
 
@@ -233,6 +236,7 @@ def write_pseudo_label_file(
     seed: int,
     max_deg: float,
     faces: Tensor | None = None,
+    teacher_input_size: int | str | None = None,
 ) -> Path:
     """Write the K draws of one panorama in the cache format (atomically); return the path.
 
@@ -243,6 +247,9 @@ def write_pseudo_label_file(
             :class:`CachedPseudoLabels` matches files to panoramas).
         teacher_name, seed, max_deg: stored as metadata ``teacher``, ``seed``, ``max_deg``.
         faces: optional (K, N, 3, S, S) RGB views in [0, 1] the source saw (stored as uint8).
+        teacher_input_size: the size the teacher ran its views at (its ``input_size``:
+            pixels, ``"auto"``, or None for the views' own size), stored as
+            ``teacher_input_size``.
     """
     tensors = {
         "disparity": labels.disparity.half().cpu().contiguous(),
@@ -266,6 +273,7 @@ def write_pseudo_label_file(
         "teacher": teacher_name,
         "seed": str(seed),
         "max_deg": str(max_deg),
+        "teacher_input_size": json.dumps(teacher_input_size),
     }
     blob = save(tensors, metadata=meta)
     target = Path(target)

@@ -29,10 +29,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from panodepth.io.atomic import remove_stale_temporaries
 from panodepth.io.depth_png import write_depth_png
 from panodepth.io.errors import InputError, PanoramaError
 from panodepth.io.exr import write_exr
-from panodepth.io.images import load_panorama
+from panodepth.io.images import as_panorama, read_rgb
 from panodepth.io.inputs import InputItem, check_unique, collect_inputs
 from panodepth.io.npy import write_npy
 
@@ -139,22 +140,23 @@ def build_predictor(
     )
 
 
-def _load(item: InputItem | ArrayInput, k: int) -> tuple[torch.Tensor, list[str]]:
-    """(3, H, W) panorama of an item and the warnings its loading raised."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if isinstance(item, ArrayInput):
-            source = item.array
-            img = torch.as_tensor(np.asarray(source) if isinstance(source, np.ndarray) else source)
-            if img.ndim == 3 and img.shape[-1] == 3 and img.shape[0] != 3:
-                img = img.permute(2, 0, 1)
-            img = img.float() / 255 if not img.is_floating_point() else img.float()
-            if img.ndim != 3 or img.shape[0] != 3 or img.shape[-1] != 2 * img.shape[-2]:
-                shape = tuple(img.shape)
-                raise PanoramaError(f"input {k}: expected a 3×H×2H panorama, got {shape}")
-        else:
-            img = load_panorama(item.path)
-    return img, [str(w.message) for w in caught]
+def _load(item: InputItem | ArrayInput, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(panorama at 2:1, the image at its own size)`` of an item; the two are one tensor
+    unless the file is near-2:1 and was resized (outputs keep the file's own size)."""
+    if isinstance(item, ArrayInput):
+        source = item.array
+        img = torch.as_tensor(np.asarray(source) if isinstance(source, np.ndarray) else source)
+        if img.ndim == 3 and img.shape[-1] == 3 and img.shape[0] != 3:
+            img = img.permute(2, 0, 1)
+        img = img.float() / 255 if not img.is_floating_point() else img.float()
+        if img.ndim != 3 or img.shape[0] != 3 or img.shape[-1] != 2 * img.shape[-2]:
+            shape = tuple(img.shape)
+            raise PanoramaError(f"input {k}: expected a 3×H×2H panorama, got {shape}")
+        own = img
+    else:
+        own = read_rgb(item.path)
+        img = as_panorama(own, item.path)
+    return img, own
 
 
 def _to_height(img: torch.Tensor, height: int) -> torch.Tensor:
@@ -163,6 +165,12 @@ def _to_height(img: torch.Tensor, height: int) -> torch.Tensor:
     return F.interpolate(
         img[None], size=(height, 2 * height), mode="bilinear", antialias=True, align_corners=False
     )[0].clamp_(0, 1)
+
+
+# (item, panorama at 2:1 or None, the image at its own size or None, warnings, error or None)
+_Pending = tuple[
+    "InputItem | ArrayInput", "torch.Tensor | None", "torch.Tensor | None", list, "str | None"
+]
 
 
 def predict_iter(
@@ -183,13 +191,18 @@ def predict_iter(
         InputError: a bad list file or two inputs with one name (before any prediction).
     """
     items = collect_items(inputs)
-    pending: list[tuple[InputItem | ArrayInput, torch.Tensor | None, list[str], str | None]] = []
+    pending: list[_Pending] = []
     for k, item in enumerate(items):
-        try:
-            img, notes = _load(item, k)
-            pending.append((item, img, notes, None))
-        except (PanoramaError, ValueError, OSError) as err:
-            pending.append((item, None, [], str(err)))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                img, own = _load(item, k)
+                error = None
+            except (PanoramaError, ValueError, OSError) as err:
+                img = own = None
+                error = str(err)
+        notes = [str(w.message) for w in caught]  # kept for failed inputs too
+        pending.append((item, img, own, notes, error))
         if sum(p[1] is not None for p in pending) == predictor.batch_size:
             yield from _run_batch(pending, predictor, native_size, median_depth)
             pending = []
@@ -204,26 +217,26 @@ def _source_name(item: InputItem | ArrayInput) -> str:
 
 
 def _run_batch(
-    pending: list[tuple[InputItem | ArrayInput, torch.Tensor | None, list[str], str | None]],
+    pending: list[_Pending],
     predictor: Predictor,
     native_size: bool,
     median_depth: float | None,
 ) -> Iterator[PredictionResult]:
     """Predict the loaded items of ``pending`` in one batch; yield all results in order."""
-    loaded = [img for _, img, _, _ in pending if img is not None]
+    loaded = [img for _, img, _, _, _ in pending if img is not None]
     if loaded:
         work = torch.stack([_to_height(img, predictor.height) for img in loaded])
         disp_work = predictor.disparity(work)
     k = 0
-    for item, img, notes, error in pending:
+    for item, img, own, notes, error in pending:
         if img is None:
-            yield PredictionResult(item.name, _source_name(item), error=error)
+            yield PredictionResult(item.name, _source_name(item), error=error, warnings=notes)
             continue
         disp = disp_work[k : k + 1]
-        rgb = img if native_size else work[k]
+        rgb = own if native_size else work[k]
         k += 1
-        if native_size:
-            disp = resize_disparity(disp, *img.shape[-2:])
+        if native_size:  # the file's own size, even where it was resized to 2:1 to predict
+            disp = resize_disparity(disp, *own.shape[-2:])
         depth, valid = depth_from_disparity(disp, predictor.metric, median_depth)
         if predictor.metric:
             units = "metres"
@@ -234,7 +247,8 @@ def _run_batch(
         meta = {
             "model": predictor.name,
             "mode": predictor.mode,
-            "input_height": int(img.shape[-2]),
+            "input_height": int(own.shape[-2]),
+            "input_width": int(own.shape[-1]),
             "working_height": predictor.height,
             "height": int(depth.shape[-2]),
             "width": int(depth.shape[-1]),
@@ -246,10 +260,10 @@ def _run_batch(
         yield PredictionResult(
             name=item.name,
             source=_source_name(item),
-            depth=depth[0, 0].cpu().numpy().astype(np.float32),
-            disparity=disp[0, 0].cpu().numpy().astype(np.float32),
+            depth=depth[0, 0].cpu().numpy().astype(np.float32, copy=False),
+            disparity=disp[0, 0].cpu().numpy().astype(np.float32, copy=False),
             valid=valid[0, 0].cpu().numpy(),
-            rgb=rgb.cpu().numpy().astype(np.float32),
+            rgb=rgb.cpu().numpy().astype(np.float32, copy=False),
             metric=predictor.metric,
             units=units,
             meta=meta,
@@ -313,8 +327,14 @@ def write_result(
     stride: int = 1,
     max_points: int | None = None,
     mesh: bool = False,
+    job: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write one successful result's files (see :mod:`.outputs`); the sidecar is written last.
+
+    ``job``: what made the files (source file, model, options: :func:`.outputs.job_record`),
+    kept in the sidecar, from which a re-run decides whether the input is done
+    (:func:`.outputs.finished`). A failure (or Ctrl-C) while writing removes the input's
+    files written so far; hidden temporary files of a killed run are removed first.
 
     ``mesh``: also ``<name>_mesh.glb`` and ``<name>_mesh.ply``, the triangle mesh of the
     prediction (every ``stride``-th pixel; :func:`.outputs.depth_mesh`).
@@ -328,6 +348,28 @@ def write_result(
     if not result.ok or result.depth is None:
         raise ValueError(f"{result.source}: nothing to write ({result.error})")
     paths = outputs.output_paths(out_dir, result.name, tuple(formats), ply, glb, mesh)
+    for path in paths.values():
+        remove_stale_temporaries(path)  # left by a killed run
+    try:
+        _write_files(result, paths, ply, glb, stride, max_points, mesh, job)
+    except BaseException:
+        # no half set of files: a re-run redoes the input (its sidecar is written last)
+        for path in paths.values():
+            path.unlink(missing_ok=True)
+        raise
+    return paths
+
+
+def _write_files(
+    result: PredictionResult,
+    paths: dict[str, Path],
+    ply: bool,
+    glb: bool,
+    stride: int,
+    max_points: int | None,
+    mesh: bool,
+    job: dict[str, Any] | None,
+) -> None:
     depth, valid = result.depth, result.valid
     median = result.meta.get("median_depth") or 1.0
     scale = outputs.png_scale(depth, 0.001 if result.metric else median / 500)
@@ -369,5 +411,6 @@ def write_result(
         }
         meta["glb_frame"] = outputs.GLB_FRAME_DOC
     meta["files"] = sorted(p.name for k, p in paths.items() if k != "sidecar")
+    if job is not None:
+        meta["job"] = job
     outputs.write_sidecar(paths["sidecar"], meta)
-    return paths

@@ -10,7 +10,9 @@ write is atomic (:func:`panodepth.io.atomic.atomic_save`):
   chunks (``panodepth:scale``, and the full metadata as JSON under ``panodepth``) *and* in
   ``<name>.json``; :func:`panodepth.io.depth_png.read_depth_png` reads both back.
 * ``<name>.json``: the sidecar (scale, units, ``kind: "range"``, ``metric``, source,
-  model, sizes, files, camera frame). Written last: its presence marks a finished input.
+  model, sizes, files, camera frame, and the ``job`` that made the files: source file with
+  size and modification time, model, options). Written last; a re-run skips an input only
+  when its sidecar records the same job and all its files exist (:func:`finished`).
 * ``<name>.npy``: float32 depth (H, W), 0 = invalid (:mod:`panodepth.io.npy`);
   ``<name>.exr``: the same as a single-channel float32 OpenEXR (channel ``"Z"``, ZIP
   compression; :mod:`panodepth.io.exr`).
@@ -76,22 +78,73 @@ def output_paths(
     return paths
 
 
+def model_identity(source: str | os.PathLike) -> str:
+    """A model as a job names it: a file (or a pretrained folder's weights) by its absolute
+    path, size and modification time, so a retrained file counts as another model; a name
+    or hub id as given."""
+    path = Path(source)
+    if path.is_dir() and (path / "model.safetensors").is_file():
+        path = path / "model.safetensors"
+    if path.exists():
+        st = path.stat()
+        return f"{path.resolve()} ({st.st_size} bytes, modified {st.st_mtime_ns} ns)"
+    return os.fspath(source)
+
+
+def job_record(source: str | os.PathLike, model: str, options: dict[str, Any]) -> dict[str, Any]:
+    """What made an input's files, as kept in its sidecar: the source file (absolute path,
+    size, modification time), the model (:func:`model_identity`) and the options that
+    change the outputs (JSON values)."""
+    path = Path(source).resolve()
+    st = path.stat()
+    record = {
+        "source": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+        "model": model, "options": options,
+    }  # fmt: skip
+    return json.loads(json.dumps(record))  # as it reads back (tuples → lists)
+
+
+def finished(paths: dict[str, Path], job: dict[str, Any]) -> bool:
+    """Whether an input is done: its sidecar records this very ``job`` and every file of
+    ``paths`` exists. Another image under the same name, another model, other options, or
+    a missing file mean it is not."""
+    try:
+        meta = json.loads(paths["sidecar"].read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(meta, dict)
+        and meta.get("job") == job
+        and all(p.is_file() for p in paths.values())
+    )
+
+
 def png_scale(depth: np.ndarray, base: float) -> float:
     """``base`` metres (or units) per PNG step, or coarser if the largest depth would not fit."""
     top = float(np.max(depth, initial=0.0))
     return max(base, top / 65535.0)
 
 
+PREVIEW_BAND = 256  # rows colourised at a time: memory stays O(width) for 8K+ panoramas
+
+
 def write_preview(
     path: str | os.PathLike, depth: np.ndarray | torch.Tensor, valid: np.ndarray | torch.Tensor
 ) -> Path:
-    """Colourised inverse depth (``viz.colorize``, turbo, 2–98 % range), invalid = black."""
-    from panodepth.viz import colorize  # lazy: matplotlib and torchvision only when asked
+    """Colourised inverse depth (``viz.colorize``, turbo, 2–98 % range of the whole map),
+    invalid = black; coloured in bands of :data:`PREVIEW_BAND` rows into one uint8 image."""
+    from panodepth.viz import colorize, display_range  # lazy: matplotlib only when asked
 
     d = torch.from_numpy(as_depth_map(depth))
     ok = torch.as_tensor(np.asarray(valid)).reshape(d.shape).bool() & (d > 0)
     inv = geo.safe_reciprocal(d, ok)
-    return write_png(path, colorize(inv, ok))
+    lo, hi = display_range(inv, ok)
+    out = np.empty((*d.shape, 3), dtype=np.uint8)
+    for top in range(0, d.shape[0], PREVIEW_BAND):
+        rows = slice(top, top + PREVIEW_BAND)
+        rgb = colorize(inv[rows], ok[rows], lo, hi)
+        out[rows] = (rgb.permute(1, 2, 0) * 255 + 0.5).to(torch.uint8).numpy()
+    return write_png(path, out)
 
 
 def point_cloud(

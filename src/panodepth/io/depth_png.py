@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, PngImagePlugin
 
 from .atomic import atomic_save
 from .errors import FileFormatError
+from .image_files import load_image
 from .maps import as_depth_map
 
 SCALE_KEY = "panodepth:scale"  # text chunk: depth units per PNG step
@@ -74,14 +75,15 @@ def write_depth_png(
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"{path}: the depth scale must be a positive number, got {scale!r}")
     d = as_depth_map(depth)
-    d = np.where(np.isfinite(d) & (d > 0), d, np.float32(0.0))
-    units = np.round(d / scale)
+    units = np.where(np.isfinite(d) & (d > 0), d, np.float32(0.0))  # ours: in place below
+    np.round(np.divide(units, scale, out=units), out=units)
     if units.max(initial=0) > 65535:
         raise ValueError(
-            f"{path}: depth up to {d.max():.4g} does not fit 16 bits at scale {scale} "
-            f"(at most {65535 * scale:.4g})"
+            f"{path}: depth up to {units.max() * scale:.4g} does not fit 16 bits at scale "
+            f"{scale} (at most {65535 * scale:.4g})"
         )
     arr = units.astype(np.uint16)
+    del units
     info = PngImagePlugin.PngInfo()
     info.add_text(SCALE_KEY, repr(float(scale)))
     info.add_text(META_KEY, json.dumps({**(meta or {}), "scale": float(scale)}))
@@ -99,15 +101,9 @@ def read_depth_png(path: str | os.PathLike, scale: float | None = None) -> Depth
         FileFormatError: missing or unreadable file, not single-channel 16-bit, or no scale.
     """
     path = Path(path)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode, arr = im.mode, np.asarray(im)
-            text = dict(getattr(im, "text", {}) or {})
-    except FileNotFoundError:
-        raise FileFormatError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise FileFormatError(f"{path}: cannot be read as a depth image ({err})") from None
+    with load_image(path, "a depth image") as im:
+        mode, arr = im.mode, np.asarray(im)
+        text = dict(getattr(im, "text", {}) or {})
     if mode not in SIXTEEN_BIT_MODES or arr.ndim != 2:
         bits = "8-bit " if arr.dtype == np.uint8 else ""
         raise FileFormatError(

@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch import Tensor
 
 from .atomic import atomic_save
 from .errors import PanoramaError
+from .image_files import load_image
 
 # Panoramas whose aspect ratio is within this relative distance of 2:1 are resized with a
 # warning (e.g. 1181×591 web captures); anything further off is rejected.
@@ -31,18 +32,17 @@ ASPECT_TOLERANCE = 0.02
 def read_rgb(path: str | os.PathLike) -> Tensor:
     """Read an image file as a 3×H×W float tensor in [0, 1] (alpha dropped, grey expanded)."""
     path = Path(path)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode = im.mode
-            if mode in ("I;16", "I;16B", "I", "F"):
-                raise PanoramaError(f"{path}: is a single-channel {mode} image, not an RGB photo")
-            arr = np.asarray(im.convert("RGB"))
-    except FileNotFoundError:
-        raise PanoramaError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise PanoramaError(f"{path}: cannot be read as an image ({err})") from None
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div_(255)
+    im = load_image(path, "an image", PanoramaError, exif=True)
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I", "F"):
+        im.close()
+        raise PanoramaError(f"{path}: is a single-channel {mode} image, not an RGB photo")
+    with im:
+        arr = np.array(im if mode == "RGB" else im.convert("RGB"))  # one writable copy
+    # one float buffer, filled in place: 4 bytes per value, no float temporaries (8K+ images)
+    out = torch.empty((3, *arr.shape[:2]), dtype=torch.float32)
+    out.copy_(torch.from_numpy(arr).permute(2, 0, 1))
+    return out.div_(255)
 
 
 def load_panorama(
@@ -61,7 +61,17 @@ def load_panorama(
     Raises:
         PanoramaError: unreadable file, or an aspect ratio too far from 2:1.
     """
-    img = read_rgb(path)
+    return as_panorama(read_rgb(path), path, height, tolerance)
+
+
+def as_panorama(
+    img: Tensor,
+    path: str | os.PathLike,
+    height: int | None = None,
+    tolerance: float = ASPECT_TOLERANCE,
+) -> Tensor:
+    """``img`` (3×H×W, read from ``path``) checked and if needed resized to 2:1 (see
+    :func:`load_panorama`)."""
     h, w = img.shape[-2:]
     ratio = w / h
     if abs(ratio / 2 - 1) > tolerance:
@@ -74,7 +84,7 @@ def load_panorama(
         if w != 2 * h:
             warnings.warn(
                 f"{path}: {w}×{h} is not exactly 2:1; resized to {2 * out_h}×{out_h}",
-                stacklevel=2,
+                stacklevel=3,
             )
         img = F.interpolate(
             img[None], size=(out_h, 2 * out_h), mode="bilinear", antialias=True, align_corners=False
@@ -82,12 +92,19 @@ def load_panorama(
     return img
 
 
-def write_png(path: str | os.PathLike, img: Tensor) -> Path:
-    """Write a C×H×W (C ∈ {1, 3}) float image in [0, 1] as an 8-bit PNG, atomically."""
+def write_png(path: str | os.PathLike, img: Tensor | np.ndarray) -> Path:
+    """Write an 8-bit PNG, atomically: a C×H×W (C ∈ {1, 3}) float tensor in [0, 1], or an
+    H×W×3 / H×W ``uint8`` array as it is (no float copy: for previews of 8K+ panoramas)."""
     path = Path(path)
-    if img.ndim != 3 or img.shape[0] not in (1, 3):
-        raise ValueError(f"{path}: expected a 1×H×W or 3×H×W image, got {tuple(img.shape)}")
-    arr = (img.detach().float().clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu()
-    arr = arr[0].numpy() if arr.shape[0] == 1 else arr.permute(1, 2, 0).numpy()
+    if isinstance(img, np.ndarray):
+        if img.dtype != np.uint8 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
+            raise ValueError(f"{path}: expected an H×W×3 or H×W uint8 array, got {img.dtype} "
+                             f"{img.shape}")  # fmt: skip
+        arr = img
+    else:
+        if img.ndim != 3 or img.shape[0] not in (1, 3):
+            raise ValueError(f"{path}: expected a 1×H×W or 3×H×W image, got {tuple(img.shape)}")
+        arr = (img.detach().float().clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu()
+        arr = arr[0].numpy() if arr.shape[0] == 1 else arr.permute(1, 2, 0).numpy()
     atomic_save(path, lambda f: Image.fromarray(arr).save(f, format="PNG"))
     return path

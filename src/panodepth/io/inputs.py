@@ -27,6 +27,7 @@ an :class:`~.errors.InputError` naming both files; nothing is renamed silently.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -144,21 +145,26 @@ def strip_suffix(path: str | os.PathLike) -> str:
 
 
 def check_unique(items: Sequence[InputItem]) -> list[InputItem]:
-    """``items`` as a list, or an :class:`InputError` naming the first two that share a name."""
+    """``items`` without a file given again (the same file under any spelling or name: kept
+    once, with a warning), or an :class:`InputError` naming the first two different files
+    that share a name."""
     seen: dict[str, Path] = {}
+    files: dict[str, Path] = {}
+    kept: list[InputItem] = []
     for item in items:
+        key = os.path.realpath(item.path)
+        if key in files:
+            warnings.warn(f"{item.path} is given twice (also as {files[key]}); used once",
+                          stacklevel=2)  # fmt: skip
+            continue
         if item.name in seen:
-            first = seen[item.name]
-            same = " (the same file twice)" if _same_path(first, item.path) else ""
             raise InputError(
-                f"two inputs would be named {item.name!r}: {first} and {item.path}{same}. "
+                f"two inputs would be named {item.name!r}: {seen[item.name]} and {item.path}. "
                 "A name is the path relative to the folder or list file the image was found "
                 "in (the stem for a single file): give each image once, or the folder that "
                 "holds both"
             )
         seen[item.name] = item.path
-    return list(items)
-
-
-def _same_path(a: Path, b: Path) -> bool:
-    return os.path.normpath(os.path.abspath(a)) == os.path.normpath(os.path.abspath(b))
+        files[key] = item.path
+        kept.append(item)
+    return kept

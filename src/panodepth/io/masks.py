@@ -21,11 +21,12 @@ from typing import Literal
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch import Tensor
 
 from .atomic import atomic_save
 from .errors import FileFormatError
+from .image_files import load_image
 
 MaskFormat = Literal["labels", "precomputed"]
 MASK_FORMATS: tuple[str, ...] = ("labels", "precomputed")
@@ -39,14 +40,8 @@ def read_mask(path: str | os.PathLike, mask_format: MaskFormat = "precomputed") 
     path = Path(path)
     if mask_format not in MASK_FORMATS:
         raise ValueError(f"mask_format must be one of {MASK_FORMATS}, got {mask_format!r}")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode, arr = im.mode, np.asarray(im)
-    except FileNotFoundError:
-        raise FileFormatError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise FileFormatError(f"{path}: cannot be read as a mask image ({err})") from None
+    with load_image(path, "a mask image") as im:
+        mode, arr = im.mode, np.asarray(im)
     if arr.ndim != 2:
         raise FileFormatError(
             f"{path}: expected a single-channel mask, got mode {mode} {arr.shape}"

@@ -52,6 +52,7 @@ from .hub import Download
 from .pretrained import CARD_NAME, WEIGHTS_NAME, check_config, find_folder, write_config
 
 FORMAT = "panodepth-student/1"
+PICKLE_SUFFIXES = (".pt", ".bin", ".pkl", ".pickle")  # refused: loading a pickle runs code
 STUDENT_PREFIX = "student."
 
 
@@ -106,16 +107,36 @@ def read_student_file(
     folder = find_folder(path, download)
     if folder is not None:
         meta, state = _read_safetensors(folder / WEIGHTS_NAME)
-        name, options = meta["name"], json.loads(meta["options"])
+        name, options = _name_and_options(meta, folder / WEIGHTS_NAME)
         check_config(folder, name, options)
         return name, options, state
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: checkpoint not found")
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ValueError(
+            f"{path}: a {path.suffix} file is a Python pickle, which can run code when loaded, "
+            "so panodepth does not read it; it reads student files (.safetensors), training "
+            "checkpoints (.ckpt, weights only) and the Depth Anywhere release's .pth files "
+            "(tensors only). Save your model with panodepth.io.save_student"
+        )
     if path.suffix == ".ckpt":
         return _read_lightning(path)
     meta, state = _read_safetensors(path)
-    return meta["name"], json.loads(meta["options"]), state
+    return (*_name_and_options(meta, path), state)
+
+
+def _name_and_options(meta: dict[str, str], path: Path) -> tuple[str, dict[str, Any]]:
+    """The registry name and builder options in a student file's metadata (errors name it)."""
+    try:
+        name, options = meta["name"], json.loads(meta["options"])
+    except KeyError as err:
+        raise ValueError(f"{path}: the student file's metadata has no {err}") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: the student file's options are not valid JSON ({err})") from None
+    if not isinstance(options, dict):
+        raise ValueError(f"{path}: the student file's options are not a JSON object")
+    return name, options
 
 
 def read_student_metadata(path: str | os.PathLike) -> dict[str, str]:

@@ -311,10 +311,13 @@ def _resolve_dtype(dtype: torch.dtype | str | None, device: torch.device) -> tor
 def _load_model(source: str, dtype: torch.dtype, local_files_only: bool) -> torch.nn.Module:
     """``AutoModelForDepthEstimation.from_pretrained`` with a short, actionable error."""
     from transformers import AutoModelForDepthEstimation
+    from transformers.utils import logging as hf_logging
 
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar in the user's console
     try:
-        return AutoModelForDepthEstimation.from_pretrained(
-            source, dtype=dtype, local_files_only=local_files_only
+        return AutoModelForDepthEstimation.from_pretrained(  # safetensors only: no pickles
+            source, dtype=dtype, local_files_only=local_files_only, use_safetensors=True
         )
     except (OSError, ValueError) as err:
         message = load_error_message(
@@ -329,6 +332,9 @@ def _load_model(source: str, dtype: torch.dtype, local_files_only: bool) -> torc
             local_files_only=local_files_only,
         )
         raise TeacherLoadError(message, source) from None
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _load_normalisation(

@@ -109,6 +109,11 @@ def synthesize(
     return out / "list.txt"
 
 
+def finished_samples(out: str | Path, count: int) -> int:
+    """How many of the first ``count`` samples of a ``synthesize`` folder are complete."""
+    return sum(_done(Path(out), f"{i:05d}.png") for i in range(count))
+
+
 def _done(out: Path, name: str) -> bool:
     return all((out / sub / name).is_file() for sub in ("mask", "depth", "rgb"))
 
