@@ -222,3 +222,42 @@ class TestBadInput:
     def test_not_a_tensor(self):
         with pytest.raises(TypeError, match=r"pred must be a torch\.Tensor"):
             evaluate([[1.0]], torch.ones(1, 1, 1))
+
+
+class TestReleaseValidation:
+    """``release_val``: the release's validation evaluator (least squares in disparity,
+    median scaling, clamp) — ``release`` without the crop."""
+
+    def test_hand_computed_affine_disparity(self):
+        # GT depths 1, 2, 4; prediction 1/GT + 0.5 (disparity with a shift)
+        gt = torch.tensor([[[[1.0, 2.0, 4.0]]]])
+        pred = 1.0 / gt + 0.5
+        assert evaluate(pred, gt, "release_val")["abs_rel"] == pytest.approx(0.0, abs=1e-12)
+        # paper (median only): 1/pred = 2/3, 1, 4/3, × median ratio 2 → 4/3, 2, 8/3:
+        # AbsRel = (1/3 + 0 + 4/3 / 4) / 3 = 2/9
+        assert evaluate(pred, gt, "paper")["abs_rel"] == pytest.approx(2 / 9)
+
+    def test_hand_computed_median_and_clamp_after_the_fit(self):
+        # the fit is exact on 1, 2 and 8 m; with max_depth 5 the 8 m pixel is not scored
+        gt = torch.tensor([[[[1.0, 2.0, 8.0]]]])
+        pred = 3.0 / gt + 1.0
+        out = evaluate(pred, gt, "release_val", max_depth=10.0)
+        assert out["abs_rel"] == pytest.approx(0.0, abs=1e-12)
+        clamped = evaluate(pred, gt, "release_val", max_depth=5.0)  # 8 m GT invalid (> 5)
+        assert clamped["abs_rel"] == pytest.approx(0.0, abs=1e-12)
+
+    def test_scores_the_rows_that_release_crops(self):
+        gt = _gt((1, 1, 64, 128))
+        crop = release_crop_rows(64)
+        disparity = 0.4 / gt + 0.05
+        disparity[..., :crop, :] = 1e3  # garbage where the zero-shot test crops
+        assert evaluate(disparity, gt, "release")["abs_rel"] < 1e-6
+        assert evaluate(disparity, gt, "release_val")["abs_rel"] > 0.05
+        clean = 0.4 / gt + 0.05
+        assert evaluate(clean, gt, "release_val")["abs_rel"] < 1e-6
+
+    def test_a_constant_prediction_gives_finite_metrics(self):
+        # the release's fit divides by zero here (NaN); ours falls back to the best constant
+        gt = torch.tensor([[[[1.0, 2.0, 4.0]]]])
+        out = evaluate(torch.full_like(gt, 0.3), gt, "release_val")
+        assert all(math.isfinite(v) for v in out.values())

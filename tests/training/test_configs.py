@@ -82,3 +82,33 @@ def test_data_module_applies_height_and_max_depth_to_its_datasets():
         PanoramaDataModule(labeled=untouched, height=100)
     with pytest.raises(ValueError, match="max_depth must be a positive"):
         PanoramaDataModule(labeled=untouched, max_depth=0)
+
+
+@pytest.mark.parametrize("config", sorted((ROOT / "paper").glob("*.yaml")), ids=lambda p: p.stem)
+def test_paper_configs_score_as_the_release_does(config, capsys):
+    """Validation with the release's validation evaluator, the test with its zero-shot one."""
+    with pytest.raises(SystemExit):
+        build_cli(["fit", "--config", str(config), "--print_config"])
+    model = yaml.safe_load(capsys.readouterr().out)["model"]
+    assert (model["val_protocol"], model["test_protocol"]) == ("release_val", "release")
+
+
+def test_the_synthetic_config_states_its_protocols():
+    model = yaml.safe_load((ROOT / "synthetic.yaml").read_text())["model"]
+    assert (model["val_protocol"], model["test_protocol"]) == ("release_val", "release_val")
+
+
+def test_module_protocols_default_to_the_release_pair_and_the_old_option_sets_both():
+    from panodepth.training import DepthAnywhere
+
+    small = {"student": "pano-unet", "student_options": {"width": 4}}
+    module = DepthAnywhere(**small)
+    assert (module.metrics["val"].protocol, module.metrics["test"].protocol) == (
+        "release_val", "release",
+    )  # fmt: skip
+    old = DepthAnywhere(**small, eval_protocol="paper")  # a config or checkpoint of before
+    assert (old.metrics["val"].protocol, old.metrics["test"].protocol) == ("paper", "paper")
+    mixed = DepthAnywhere(**small, eval_protocol="paper", test_protocol="release")
+    assert (mixed.metrics["val"].protocol, mixed.metrics["test"].protocol) == (
+        "paper", "release",
+    )  # fmt: skip

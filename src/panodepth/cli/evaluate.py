@@ -15,8 +15,10 @@ of the scored ground-truth pixels with a valid prediction: pixels the model leav
 are not scored) and, with --out, writes the means and the per-image metrics as standard
 JSON. Images of different sizes are batched at the first one's size. The protocol is explicit:
 ``paper`` (disparity → depth, median scaling, GT in (0, 10] m), ``release`` (the released
-code's zero-shot Stanford2D3D protocol), ``lsq`` (least-squares scale and shift in disparity),
-``median`` or ``none`` (metric predictions as they are).
+code's zero-shot test evaluator: crop, least squares in disparity, median, clamp),
+``release_val`` (its validation evaluator: the same without the crop; the default for
+relative models), ``lsq`` (least-squares scale and shift in disparity), ``median`` or
+``none`` (metric predictions as they are; the default for metric models).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from pathlib import Path
 
 from jsonargparse import ArgumentParser, Namespace
 
-PROTOCOLS = {"paper": "paper", "release": "release", "none": "none", "median": "median",
-             "lsq": "lsq_disparity", "lsq_disparity": "lsq_disparity"}  # fmt: skip
+PROTOCOLS = {"paper": "paper", "release": "release", "release_val": "release_val",
+             "none": "none", "median": "median", "lsq": "lsq_disparity",
+             "lsq_disparity": "lsq_disparity"}  # fmt: skip
+DEFAULT_PROTOCOL = {True: "none", False: "release_val"}  # by whether the model is metric
 
 
 def add_arguments(parser: ArgumentParser) -> None:
@@ -47,7 +51,12 @@ def add_arguments(parser: ArgumentParser) -> None:
         "--depth_scale", "--depth-scale", type=float | None, default=None,
         help="list files with 16-bit PNG depth: metres per PNG step (e.g. 0.001)",
     )  # fmt: skip
-    parser.add_argument("--protocol", choices=list(PROTOCOLS), default="paper")
+    parser.add_argument(
+        "--protocol", choices=list(PROTOCOLS), default=None,
+        help="alignment before the metrics (README: protocols); default: release_val for a "
+        "relative model (least-squares scale and shift in disparity, median, clamp), none "
+        "for a metric one",
+    )  # fmt: skip
     parser.add_argument("--height", type=int | None, default=None,
                         help="working height of the network (default: the dataset's)")  # fmt: skip
     parser.add_argument("--max_depth", type=float, default=10.0, help="GT valid in (0, max] m")
@@ -85,7 +94,8 @@ def run(cfg: Namespace) -> int:
     except (ValueError, TypeError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    protocol = PROTOCOLS[cfg.protocol]
+    chosen = cfg.protocol is not None
+    protocol = PROTOCOLS[cfg.protocol] if chosen else DEFAULT_PROTOCOL[predictor.metric]
     if protocol == "none" and not predictor.metric:
         print(
             f"error: --protocol none scores predictions as metres, but {predictor.name} is a "
@@ -101,8 +111,9 @@ def run(cfg: Namespace) -> int:
         return 2
     for note in report.warnings:
         print(f"warning: {note}", file=sys.stderr)
+    why = "" if chosen else ": the default for it"
     print(
-        f"{len(report.per_image)} panoramas, protocol {protocol} ({predictor.kind} model), "
+        f"{len(report.per_image)} panoramas, protocol {protocol} ({predictor.kind} model{why}), "
         f"coverage {100 * report.coverage:.1f} % of the ground-truth pixels"
     )
     print(format_table(report.summary, label=Path(predictor.name).name or predictor.mode))

@@ -14,10 +14,22 @@ per image, over the pixels of ``valid``; the output is always *depth in metres*.
         (non-positive or tiny aligned disparities become ``max_depth``).
     ``paper`` (expects disparity)
         depth = 1/d (d ≤ 0 → 0); median scaling; clamp to [0.1, max_depth].
-    ``release`` (expects disparity)
+    ``release`` (expects disparity) — the release's zero-shot *test* evaluator
         ``valid`` restricted to the rows kept by the crop (:func:`release_crop_rows`);
         least squares in disparity against 1/g; depth = 1/(s·d + t) where positive, else 0;
         clip to [0, max_depth]; median scaling; clamp to [0.1, max_depth].
+    ``release_val`` (expects disparity) — the release's *validation* evaluator
+        the same steps without the crop.
+
+The Depth Anywhere release scores validation with ``release_val`` and the zero-shot test
+with ``release`` (its ``Affine_Inv_Evaluator``, with and without the crop); the paper
+configs (``configs/paper/*.yaml``) use that pair. Three differences from the release's
+code are kept on purpose: (1) the release pools the medians and the pixel means over a
+batch; we compute them per image (its configs evaluate with batch size 1, where the two
+agree); (2) it crops a fixed 68 rows at any height; we scale the crop with the height
+(68 rows at 512, the release's evaluation size, where the two agree); (3) its fit returns
+NaN for a constant prediction; we return the best constant fit (finite metrics, so one
+degenerate image does not turn a whole mean into NaN).
 
 ``paper`` follows the paper (disparity → depth, median scaling); the final clamp to
 [0.1, max_depth] is not in the paper's text but is what the Depth Anywhere release's
@@ -49,7 +61,9 @@ from ..checks import (
 from ..geometry.depth import safe_reciprocal
 from ..losses.stats import masked_mean, masked_median
 
-ALIGN_MODES: tuple[str, ...] = ("none", "median", "lsq_disparity", "paper", "release")
+ALIGN_MODES: tuple[str, ...] = (
+    "none", "median", "lsq_disparity", "paper", "release", "release_val",
+)  # fmt: skip
 """Alignment modes and named protocols accepted by :func:`align` and ``evaluate``."""
 
 NATIVE_KIND: dict[str, str] = {
@@ -58,6 +72,7 @@ NATIVE_KIND: dict[str, str] = {
     "lsq_disparity": "disparity",
     "paper": "disparity",
     "release": "disparity",
+    "release_val": "disparity",
 }
 """The kind of prediction each mode works on; other kinds are converted by 1/x (≤ 0 → 0)."""
 
@@ -188,7 +203,8 @@ def align(
             (for ``release`` further restricted to the rows kept by the crop).
         mode: one of :data:`ALIGN_MODES`.
         pred_kind: ``"depth"`` or ``"disparity"``; None = the mode's native kind.
-        max_depth: upper depth bound of ``lsq_disparity``, ``paper`` and ``release``.
+        max_depth: upper depth bound of ``lsq_disparity``, ``paper``, ``release`` and
+            ``release_val``.
 
     Returns:
         Aligned predicted depth in metres, float64, of ``pred``'s shape.
@@ -220,8 +236,9 @@ def align(
         out = disparity.clamp_min(1.0 / max_depth).reciprocal()
     elif mode == "paper":
         out = median_scale(safe_reciprocal(p), g, valid).clamp(CLAMP_MIN_DEPTH, max_depth)
-    else:  # release
-        valid = valid & release_row_mask(g.shape[-2], g.shape[-1], g.device)
+    else:  # release (the zero-shot test: with the crop) and release_val (without)
+        if mode == "release":
+            valid = valid & release_row_mask(g.shape[-2], g.shape[-1], g.device)
         scale, shift = lsq_scale_shift(p, safe_reciprocal(g), valid)
         depth = safe_reciprocal(scale[:, None, None] * p + shift[:, None, None])
         depth = depth.clamp(0.0, max_depth)

@@ -7,8 +7,8 @@ Conventions:
       through the mask, which is equivalent to slicing since everything is per pixel.
     * The prediction is aligned with :func:`~panodepth.metrics.align` (``pred_kind`` says
       whether it is depth or disparity; the default, ``"disparity"``, is what the Depth
-      Anywhere students predict). For ``paper`` and ``release`` GT is then clamped to
-      [0.1, max_depth] like the prediction, as the release code does.
+      Anywhere students predict). For ``paper``, ``release`` and ``release_val`` GT is then
+      clamped to [0.1, max_depth] like the prediction, as the release code does.
     * Every metric is computed per image, then averaged over images (the mean of
       per-image means, not a mean pooled over all pixels). Images without a valid pixel
       are left out of the average; with none at all the values are NaN.
@@ -32,6 +32,9 @@ from ..checks import (
 )
 from .align import ALIGN_MODES, CLAMP_MIN_DEPTH, PRED_KINDS, align, release_row_mask
 from .depth import METRIC_NAMES, per_image_metrics
+
+CLAMPED: tuple[str, ...] = ("paper", "release", "release_val")
+"""Protocols that clamp GT (like the prediction) to [0.1, max_depth] before the metrics."""
 
 
 def evaluation_mask(
@@ -72,7 +75,8 @@ def evaluate_per_image(
     Args:
         pred: (B, 1, H, W) or (B, H, W) prediction, depth or disparity (``pred_kind``).
         gt: GT depth in metres, same shape; ≤ 0 or > ``max_depth`` = invalid.
-        protocol: ``"paper"``, ``"release"``, or a plain mode ``"none"``, ``"median"``,
+        protocol: ``"paper"``, ``"release"``, ``"release_val"``, or a plain mode ``"none"``,
+            ``"median"``,
             ``"lsq_disparity"`` (see :mod:`~panodepth.metrics.align`).
         pred_kind: ``"disparity"`` or ``"depth"``: what ``pred`` holds.
         max_depth: GT validity bound and the protocols' clamp (metres).
@@ -87,7 +91,7 @@ def evaluate_per_image(
     valid = evaluation_mask(g, protocol, max_depth, mask)
     depth = align(p, g, valid, protocol, pred_kind=pred_kind, max_depth=max_depth)
     g = g.double()
-    if protocol in ("paper", "release"):
+    if protocol in CLAMPED:
         g = g.clamp(CLAMP_MIN_DEPTH, max_depth)
     return per_image_metrics(depth, g, valid)
 

@@ -57,7 +57,7 @@ from panodepth.training.schedule import lr_factor
 
 from .checkpoint import load_student_weights
 
-Protocol = Literal["paper", "release", "none", "median", "lsq_disparity"]
+Protocol = Literal["paper", "release", "release_val", "none", "median", "lsq_disparity"]
 
 
 class FrozenHelpers:
@@ -99,7 +99,12 @@ class DepthAnywhere(L.LightningModule):
             from ``lr`` to 1 % of it over the run's steps (the trainer's ``max_steps``, or
             ``max_epochs`` × batches) — the weights of a short fixed-budget run then settle
             instead of ending wherever the last constant-lr step left them.
-        eval_protocol: alignment protocol of the validation / test metrics.
+        val_protocol, test_protocol: alignment protocols of the validation and the test
+            metrics (:mod:`panodepth.metrics.align`); the defaults are the Depth Anywhere
+            release's pair: ``release_val`` (least squares in disparity, median scaling,
+            clamp; no crop) and ``release`` (the same with the zero-shot crop).
+        eval_protocol: both at once (the single option of older configs and checkpoints);
+            ignored for a stage whose own protocol is given.
         min_mad: faces / maps with a flatter target are left out of the affine loss.
     """
 
@@ -121,7 +126,9 @@ class DepthAnywhere(L.LightningModule):
         lr: float = 1e-4,
         weight_decay: float = 0.0,
         lr_schedule: Literal["constant", "cosine"] = "constant",
-        eval_protocol: Protocol = "paper",
+        val_protocol: Protocol | None = None,
+        test_protocol: Protocol | None = None,
+        eval_protocol: Protocol | None = None,
         min_mad: float = 1e-6,
     ) -> None:
         super().__init__()
@@ -129,6 +136,10 @@ class DepthAnywhere(L.LightningModule):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
         if gt_loss == "berhu" and output != "depth":
             raise ValueError("gt_loss='berhu' trains metric depth: it needs output='depth'")
+        self.protocols = {
+            "val": val_protocol or eval_protocol or "release_val",
+            "test": test_protocol or eval_protocol or "release",
+        }
         self.save_hyperparameters(ignore=["teacher", "masker"])
         options = {**(student_options or {}), "output": output, "max_depth": max_depth}
         self.student: Student360 = build_model(student, **options)
@@ -140,11 +151,11 @@ class DepthAnywhere(L.LightningModule):
         elif masker is not None:
             raise ValueError("a masker needs an online teacher (cached labels carry their masks)")
         self.helpers = FrozenHelpers(labeler)
-        self.metrics = {stage: self._new_metrics() for stage in ("val", "test")}
+        self.metrics = {stage: self._new_metrics(stage) for stage in ("val", "test")}
 
-    def _new_metrics(self) -> DepthMetrics:
+    def _new_metrics(self, stage: str) -> DepthMetrics:
         hp = self.hparams
-        return DepthMetrics(hp.eval_protocol, hp.output, hp.max_depth)
+        return DepthMetrics(self.protocols[stage], hp.output, hp.max_depth)
 
     # ---------------------------------------------------------------- forward / helpers
 
