@@ -34,13 +34,6 @@ def run(cfg: Namespace) -> int:
     import os
     from pathlib import Path
 
-    from panodepth.extras import MissingExtraError, require
-
-    try:
-        require("app", "panodepth app")
-    except MissingExtraError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
     from panodepth.app import DepthService, bundled_samples, default_models
     from panodepth.app.ui import build_page, launch

@@ -13,7 +13,6 @@ OUT/figure.png. No downloads; `--quick` is the CI size.
 
 from __future__ import annotations
 
-import sys
 import time
 
 from jsonargparse import ArgumentParser, Namespace
@@ -33,13 +32,6 @@ def add_arguments(parser: ArgumentParser) -> None:
 
 
 def run(cfg: Namespace) -> int:
-    from panodepth.extras import MissingExtraError, require
-
-    try:
-        require("train", "panodepth demo")
-    except MissingExtraError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     from panodepth.demo import FULL, QUICK, run_demo, write_report
     from panodepth.demo.report import verdict
 

@@ -69,14 +69,5 @@ def build_cli(args: Sequence[str], run: bool = True):
 
 def run(args: Sequence[str]) -> int:
     """Run ``panodepth <fit|validate|test> ...`` (``args`` starts with the subcommand)."""
-    import sys
-
-    from panodepth.extras import MissingExtraError, require
-
-    try:
-        require("train", f"panodepth {args[0]}")
-    except MissingExtraError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     build_cli(args)
     return 0

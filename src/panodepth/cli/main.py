@@ -38,6 +38,23 @@ SUBCOMMANDS = {
 }
 
 
+NEEDS_EXTRA = {"fit": "train", "validate": "train", "test": "train", "demo": "train",
+               "app": "app"}  # fmt: skip
+"""Subcommands that need an optional extra (:mod:`panodepth.extras`), checked before they run."""
+
+
+def _missing_extra(command: str) -> str | None:
+    """The message for a subcommand whose extra is not installed, else None."""
+    from panodepth.extras import MissingExtraError, require
+
+    try:
+        if command in NEEDS_EXTRA:
+            require(NEEDS_EXTRA[command], f"panodepth {command}")
+    except MissingExtraError as err:
+        return str(err)
+    return None
+
+
 def build_parser() -> ArgumentParser:
     import panodepth
 
@@ -63,6 +80,10 @@ def _show_warning(message: Warning | str, *_args: object, **_kwargs: object) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        problem = _missing_extra(args[0]) if args else None
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         if args and args[0] in lightning.COMMANDS:
             return lightning.run(args)
         parser = build_parser()
