@@ -428,3 +428,13 @@ def test_eval_on_bad_data_is_a_message(capsys, tmp_path):
                        tmp_path / "pairs.txt")  # fmt: skip
     assert code == 2
     assert_clean_failure(err, "depth_scale")
+
+
+def test_eval_on_a_dataset_with_a_bomb_names_it(capsys, tmp_path, domains):
+    data = tmp_path / "c"
+    shutil.copytree(domains["c"], data)
+    png_header_only(data / "rgb" / "00001.png", 20000, 10000)
+    code, _, err = run(capsys, "eval", "--teacher", "synthetic-small", "--data", data,
+                       "--no_progress")  # fmt: skip
+    assert code == 2
+    assert_clean_failure(err, "00001.png", "MP limit")

@@ -68,6 +68,44 @@ def load_image(
         error: missing, a folder, unreadable, not an image, over the pixel limit, or corrupt.
     """
     path = Path(path)
+    im = _open_checked(path, what, error)
+    try:
+        try:
+            im.load()  # decodes, and closes the file of a single-frame image
+        except (OSError, SyntaxError, ValueError) as err:
+            raise error(f"{path}: cannot be read as {what} ({_reason(err, path)})") from None
+        if exif:
+            upright = ImageOps.exif_transpose(im)
+            if upright is not None and upright is not im:
+                im.close()
+                im = upright
+        return im
+    except BaseException:
+        im.close()
+        raise
+
+
+def image_header(
+    path: str | os.PathLike,
+    what: str = "an image",
+    error: type[FileFormatError] = FileFormatError,
+    exif: bool = False,
+) -> tuple[int, int]:
+    """``(width, height)`` of an image file from its header (nothing decoded), under the
+    same checks as :func:`load_image`; with ``exif`` the size of the upright image."""
+    path = Path(path)
+    with _open_checked(path, what, error) as im:
+        w, h = im.size
+        if exif and im.getexif().get(EXIF_ORIENTATION) in (5, 6, 7, 8):  # turned by 90°
+            w, h = h, w
+    return w, h
+
+
+EXIF_ORIENTATION = 0x0112
+
+
+def _open_checked(path: Path, what: str, error: type[FileFormatError]) -> Image.Image:
+    """The opened (not decoded) image, its size checked against the pixel limit."""
     limit = max_pixels()
     saved = Image.MAX_IMAGE_PIXELS
     try:
@@ -85,35 +123,23 @@ def load_image(
         raise error(f"{path}: cannot be read as {what} ({_reason(err, path)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = saved
-    try:
-        w, h = im.size
-        pixels = w * h
-        if pixels > limit:
-            raise error(
-                f"{path}: {w}×{h} = {pixels / 1e6:.0f} MP is over the {limit / 1e6:.0f} MP limit "
-                f"for image files (a guard against decompression bombs); if it is a real "
-                f"giga-panorama, set {MAX_PIXELS_ENV}={pixels} (reading and predicting it "
-                f"needs about {pixels * BYTES_PER_PIXEL / 2**30:.0f} GB of memory)"
-            )
-        if pixels > LARGE_PIXELS:
-            warnings.warn(
-                f"{path}: {w}×{h} = {pixels / 1e6:.0f} MP; predicting it needs about "
-                f"{pixels * BYTES_PER_PIXEL / 2**30:.0f} GB of memory",
-                stacklevel=2,
-            )
-        try:
-            im.load()  # decodes, and closes the file of a single-frame image
-        except (OSError, SyntaxError, ValueError) as err:
-            raise error(f"{path}: cannot be read as {what} ({_reason(err, path)})") from None
-        if exif:
-            upright = ImageOps.exif_transpose(im)
-            if upright is not None and upright is not im:
-                im.close()
-                im = upright
-        return im
-    except BaseException:
+    w, h = im.size
+    pixels = w * h
+    if pixels > limit:
         im.close()
-        raise
+        raise error(
+            f"{path}: {w}×{h} = {pixels / 1e6:.0f} MP is over the {limit / 1e6:.0f} MP limit "
+            f"for image files (a guard against decompression bombs); if it is a real "
+            f"giga-panorama, set {MAX_PIXELS_ENV}={pixels} (reading and predicting it "
+            f"needs about {pixels * BYTES_PER_PIXEL / 2**30:.0f} GB of memory)"
+        )
+    if pixels > LARGE_PIXELS:
+        warnings.warn(
+            f"{path}: {w}×{h} = {pixels / 1e6:.0f} MP; predicting it needs about "
+            f"{pixels * BYTES_PER_PIXEL / 2**30:.0f} GB of memory",
+            stacklevel=3,
+        )
+    return im
 
 
 def _reason(err: Exception, path: Path) -> str:

@@ -56,7 +56,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from torch.utils.data import Dataset
 
@@ -65,6 +64,7 @@ from panodepth.io import masks as io_masks
 from panodepth.io.depth_png import read_depth_png
 from panodepth.io.errors import FileFormatError, InputError
 from panodepth.io.exr import read_exr
+from panodepth.io.image_files import image_header
 from panodepth.io.images import load_panorama
 from panodepth.io.inputs import IMAGE_SUFFIXES, strip_suffix
 from panodepth.io.masks import MASK_FORMATS, MaskFormat
@@ -294,12 +294,9 @@ def require_dir(path: str | os.PathLike, what: str) -> Path:
 def image_size(path: Path) -> tuple[int, int]:
     """``(height, width)`` of an image file, read from its header only."""
     try:
-        with Image.open(path) as im:
-            w, h = im.size
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise DatasetError(f"{path}: cannot be read as an image ({err})") from None
+        w, h = image_header(path, exif=True)  # the upright size, as the RGB is read
+    except FileFormatError as err:
+        raise DatasetError(str(err)) from None
     return h, w
 
 
