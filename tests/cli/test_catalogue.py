@@ -164,10 +164,11 @@ def test_bad_list_files_are_named_with_their_line(capsys, tmp_path):
     save_pano(tmp_path / f"{GOOD}.png", 32, 64)
     listing = tmp_path / "list.txt"
     listing.write_text(f"{GOOD}.png\nmissing.png\n")
-    code, _, err = predict(capsys, [listing], tmp_path / "out")
+    code, out, err = predict(capsys, [listing], tmp_path / "out")
     assert code == 1  # a missing entry fails alone; the rest is done
     assert_clean_failure(err, "missing.png", "file not found")
     assert (tmp_path / "out" / f"{GOOD}.json").is_file()
+    assert "predicted 1, failed 1, skipped 0" in out
     (tmp_path / "empty.txt").write_text("\n")
     code, _, err = predict(capsys, [tmp_path / "empty.txt"], tmp_path / "out")
     assert code == 2

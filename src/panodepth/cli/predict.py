@@ -165,6 +165,7 @@ def run(cfg: Namespace) -> int:
     except (ValueError, TypeError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    written = 0
     for result in api.predict_iter(todo, predictor, cfg.native_size, cfg.median_depth):
         for note in result.warnings:
             print(f"warning: {note}", file=sys.stderr)
@@ -188,9 +189,9 @@ def run(cfg: Namespace) -> int:
             continue
         kind = "metres" if result.metric else "relative"
         print(f"{result.name}: {w}×{h} {kind} → {cfg.out}")
-    done = len(todo) - failed
+        written += 1
     print(
-        f"predicted {done}, failed {failed}, skipped {skipped} "
+        f"predicted {written}, failed {failed}, skipped {skipped} "
         f"in {time.perf_counter() - start:.1f} s ({predictor.kind}, {predictor.name})"
     )
     return 1 if failed else 0
