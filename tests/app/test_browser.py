@@ -88,10 +88,26 @@ def page(app_url: str, tmp_path_factory: pytest.TempPathFactory):
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
         page.set_default_timeout(120_000)
-        page.goto(app_url)
+        page.goto(app_url, wait_until="networkidle")
         page.wait_for_selector("#run")
         yield page
         browser.close()
+
+
+def _upload(page, path: Path) -> None:
+    """Put ``path`` into the upload box and wait until the page shows it; a page that was not
+    ready for the upload yet (its scripts still starting) is reloaded and asked again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(3):
+        page.locator("#panorama input[type=file]").set_input_files(str(path))
+        try:
+            page.wait_for_selector(f"#panorama :text('{path.name}')", timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            page.reload(wait_until="networkidle")
+            page.wait_for_selector("#run")
+    pytest.fail(f"the page never showed the uploaded {path.name}")
 
 
 def _fetch(page, url: str) -> bytes:
@@ -102,8 +118,7 @@ def _fetch(page, url: str) -> bytes:
 
 def test_a_real_panorama_gives_depth_a_mesh_and_downloads(page, tmp_path):
     _need(REAL.is_file(), f"the shared panoramas are not beside the repository ({REAL})")
-    page.locator("#panorama input[type=file]").set_input_files(str(REAL))
-    page.wait_for_selector("#panorama :text('bifusev2_mp3d.jpg')")
+    _upload(page, REAL)
     page.click("#run")
     page.wait_for_selector("#depth img")
     depth = Image.open(io.BytesIO(_fetch(page, page.locator("#depth img").get_attribute("src"))))
@@ -127,10 +142,9 @@ def test_a_real_panorama_gives_depth_a_mesh_and_downloads(page, tmp_path):
 def test_a_corrupt_file_gets_a_message_in_the_page(page, tmp_path):
     bad = tmp_path / "corrupt_pano.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 100)
-    page.reload()  # an empty upload box
+    page.reload(wait_until="networkidle")  # an empty upload box
     page.wait_for_selector("#run")
-    page.locator("#panorama input[type=file]").set_input_files(str(bad))
-    page.wait_for_selector("#panorama :text('corrupt_pano.png')")
+    _upload(page, bad)
     page.click("#run")
     page.wait_for_selector(".toast-body, [data-testid='toast-body']")
     page.screenshot(path=str(tmp_path / "error.png"))
