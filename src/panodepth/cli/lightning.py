@@ -52,7 +52,7 @@ def build_cli(args: Sequence[str], run: bool = True):
     import warnings
 
     # Lightning's own use of jsonargparse's deprecated options is not the user's concern
-    warnings.filterwarnings("ignore", message=r".*(skip_none|add_instantiator).*")
+    warnings.filterwarnings("ignore", message=r".*(skip_none|add_instantiator|LeafSpec).*")
     return PanodepthCLI(
         DepthAnywhere,
         PanoramaDataModule,
