@@ -234,19 +234,12 @@ def _own_name(message: str, image: Path) -> str:
 
 
 def _write_colorbar(path: Path, result) -> None:
-    import torch
+    from panodepth.inference import outputs
 
-    from panodepth import geometry as geo
-    from panodepth.io.images import write_png
-    from panodepth.viz import depth_colorbar, display_range
-
-    depth = torch.from_numpy(result.depth)
-    ok = torch.from_numpy(result.valid) & (depth > 0)
-    lo, hi = display_range(geo.safe_reciprocal(depth, ok), ok)
     label = "depth (m)" if result.metric else "relative depth (median 1; unknown scale)"
     if not result.metric and result.meta.get("median_depth"):
         label = f"relative depth, scaled to median {result.meta['median_depth']} m"
-    write_png(path, depth_colorbar(lo, hi, label))
+    outputs.write_colorbar(path, result.depth, result.valid, label)
 
 
 def _summary(result, seconds: float, stride: int, notes: list[str]) -> str:

@@ -128,23 +128,46 @@ def png_scale(depth: np.ndarray, base: float) -> float:
 PREVIEW_BAND = 256  # rows colourised at a time: memory stays O(width) for 8K+ panoramas
 
 
+def _preview_scale(
+    depth: np.ndarray | torch.Tensor, valid: np.ndarray | torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, float, float]:
+    """``(inverse depth, mask, lo, hi)``: what the preview colours and its colour range (the
+    2–98 % of the inverse depth over the whole map), shared by the preview and its bar."""
+    from panodepth.viz import display_range
+
+    d = torch.from_numpy(as_depth_map(depth))
+    ok = torch.as_tensor(np.asarray(valid)).reshape(d.shape).bool() & (d > 0)
+    inv = geo.safe_reciprocal(d, ok)
+    return inv, ok, *display_range(inv, ok)
+
+
 def write_preview(
     path: str | os.PathLike, depth: np.ndarray | torch.Tensor, valid: np.ndarray | torch.Tensor
 ) -> Path:
     """Colourised inverse depth (``viz.colorize``, turbo, 2–98 % range of the whole map),
     invalid = black; coloured in bands of :data:`PREVIEW_BAND` rows into one uint8 image."""
-    from panodepth.viz import colorize, display_range  # lazy: matplotlib only when asked
+    from panodepth.viz import colorize  # lazy: matplotlib only when asked
 
-    d = torch.from_numpy(as_depth_map(depth))
-    ok = torch.as_tensor(np.asarray(valid)).reshape(d.shape).bool() & (d > 0)
-    inv = geo.safe_reciprocal(d, ok)
-    lo, hi = display_range(inv, ok)
-    out = np.empty((*d.shape, 3), dtype=np.uint8)
-    for top in range(0, d.shape[0], PREVIEW_BAND):
+    inv, ok, lo, hi = _preview_scale(depth, valid)
+    out = np.empty((*inv.shape, 3), dtype=np.uint8)
+    for top in range(0, inv.shape[0], PREVIEW_BAND):
         rows = slice(top, top + PREVIEW_BAND)
         rgb = colorize(inv[rows], ok[rows], lo, hi)
         out[rows] = (rgb.permute(1, 2, 0) * 255 + 0.5).to(torch.uint8).numpy()
     return write_png(path, out)
+
+
+def write_colorbar(
+    path: str | os.PathLike,
+    depth: np.ndarray | torch.Tensor,
+    valid: np.ndarray | torch.Tensor,
+    label: str,
+) -> Path:
+    """The colour bar of :func:`write_preview`'s image of the same map, ticks in depth."""
+    from panodepth.viz import depth_colorbar
+
+    _, _, lo, hi = _preview_scale(depth, valid)
+    return write_png(path, depth_colorbar(lo, hi, label))
 
 
 def point_cloud(
