@@ -70,6 +70,11 @@ def main() -> None:
     parser.add_argument("--count_c", type=int, default=96)
     parser.add_argument("--count_val", type=int, default=48)
     parser.add_argument("--count_b_test", type=int, default=48)
+    parser.add_argument(
+        "--domain_b",
+        default=FULL.domain_b,
+        help="the unlabeled domain (a diagnostic: B = C's own domain bounds any B design)",
+    )
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
     parser.add_argument("--work", default="outputs/distill_gain", help="data and students")
     parser.add_argument("--out", default="outputs/distill_gain/results.jsonl")
@@ -110,6 +115,7 @@ def main() -> None:
             count_c=args.count_c,
             count_val=args.count_val,
             count_b_test=args.count_b_test,
+            domain_b=args.domain_b,
             teacher=args.teacher,
             simulated=simulated,
             eval_every=args.eval_every,

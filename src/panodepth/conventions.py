@@ -7,6 +7,10 @@
   metric iff their kind starts with ``"metric"`` (:func:`is_metric`).
 * **ImageNet RGB statistics** — the normalisation of every ImageNet-pretrained network here:
   ``(x − IMAGENET_MEAN) / IMAGENET_STD`` for RGB in [0, 1].
+* **Roles of the synthetic domains** in the paper's analog (``panodepth.demo``,
+  ``panodepth train-teacher``): the teacher's broad world :data:`TEACHER_DOMAINS` and the
+  validation domain :data:`VALIDATION_DOMAIN` (design choices; the test domain ``home`` is
+  never seen). Kept here, free of torch, so that command-line defaults can read them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ OUTPUT_KINDS: tuple[str, ...] = ("relative_disparity", "metric_disparity", "metr
 
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+TEACHER_DOMAINS: tuple[str, ...] = ("office", "hotel", "loft", "classroom", "outdoor")
+VALIDATION_DOMAIN = "cabin"
 
 
 def is_metric(kind: str) -> bool:

@@ -28,13 +28,12 @@ def test_tiny_run_writes_a_loadable_file(tmp_path, capsys) -> None:
     assert "wrote" in capsys.readouterr().out
     meta = read_metadata(out)
     assert meta["command"].startswith("panodepth train-teacher --out ")
-    for part in ("--steps 2", "--domains office outdoor", "--size 32", "--seed 3"):
+    world = "office hotel loft classroom outdoor"  # the defaults: the demo's teacher world
+    for part in ("--steps 2", f"--domains {world}", "--size 32", "--seed 3", "--eval-domain cabin"):
         assert part in meta["command"]
     assert meta["train"]["steps"] == 2 and meta["views"] == 8 and meta["spec"]["size"] == 32
-    assert meta["domains"] == ["office", "outdoor"] and meta["eval_domain"] == "home"
-    assert set(meta["eval"]) == {
-        f"{d}@{s}" for d in ("home", "office", "outdoor") for s in (32, 16)
-    }
+    assert meta["domains"] == world.split() and meta["eval_domain"] == "cabin"
+    assert set(meta["eval"]) == {f"{d}@{s}" for d in ("cabin", *world.split()) for s in (32, 16)}
     assert meta["torch"] == torch.__version__ and meta["wall_time_s"]["total"] > 0
     assert "--widths" not in meta["command"]  # the default architecture is not repeated
     teacher = build_teacher(str(out))
@@ -80,7 +79,7 @@ def test_validation_domain_picks_the_weights_and_is_recorded(tmp_path) -> None:
     ("extra", "message"),
     [
         (["--domains", "castle"], "unknown domain"),
-        (["--domains", "office", "home"], "is a training domain"),
+        (["--domains", "office", "cabin"], "is a training domain"),
         (["--size", "40"], "multiple of 16"),
         (["--fov-range", "100", "60"], "fov_range"),
         (["--widths", "8", "16", "24", "32", "44"], "multiples of groups"),

@@ -17,14 +17,17 @@ import sys
 
 from jsonargparse import ArgumentParser, Namespace
 
+from panodepth.conventions import TEACHER_DOMAINS, VALIDATION_DOMAIN
+
 DEFAULT_WIDTHS = [16, 32, 48, 96, 160]  # SmallUNetConfig's default (the shipped teacher)
 
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output .safetensors file")
     parser.add_argument(
-        "--domains", nargs="+", default=["office", "outdoor"],
-        help="training domains (README: Synthetic 360° RGB-D data)",
+        "--domains", nargs="+", default=list(TEACHER_DOMAINS),
+        help="training domains (README: Synthetic 360° RGB-D data; default: the demo's "
+        "teacher world)",
     )  # fmt: skip
     parser.add_argument("--views", type=int, default=4000, help="training views in all")
     parser.add_argument("--size", type=int, default=64, help="view side, pixels")
@@ -45,7 +48,7 @@ def add_arguments(parser: ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--eval_domain", "--eval-domain", default="home",
+        "--eval_domain", "--eval-domain", default=VALIDATION_DOMAIN,
         help="held-out domain to evaluate on ('none': skip); with --val-every also the "
         "validation domain that picks the weights",
     )  # fmt: skip

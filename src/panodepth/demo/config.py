@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from panodepth.conventions import VALIDATION_DOMAIN
 from panodepth.distill.simulated import SimulationParams
 
 
@@ -31,7 +32,7 @@ class DemoConfig:
     domain_a: str = "office"
     domain_b: str = "hotel+loft+classroom+outdoor"  # a mixture: sample i from domain i mod 4
     domain_c: str = "home"
-    domain_val: str = "cabin"
+    domain_val: str = VALIDATION_DOMAIN
     watermark_prob_b: float = 0.5
     teacher: str = "synthetic-small"  # or "simulated", or a Depth Anything id / folder
     # the simulated teacher's degradations (teacher="simulated"; panodepth.distill.simulated)

@@ -162,15 +162,23 @@ def load_error_message(
     shown = example_id if hub_id is None else hub_id.repo_id
     if hub_id is not None and hub_id.revision is not None:
         shown += f" --revision {hub_id.revision}"
-    message = (
-        f"could not load {what} from {source!r}: {problem}. To use the weights without network "
-        f"access, download them on a machine with internet: `hf download {shown} --local-dir "
-        f"DIR` (older huggingface_hub: `huggingface-cli download {shown} --local-dir DIR`), "
-        f"copy DIR here and pass the directory instead of the id: {usage}."
+    message = f"could not load {what} from {source!r}: {problem}. " + download_instructions(
+        shown, f"pass the directory instead of the id: {usage}"
     )
     if err is not None:
         message += f" (cause: {type(err).__name__}: {_first_line(err)})"
     return message
+
+
+def download_instructions(repo: str, then: str, local: str = "DIR") -> str:
+    """The one sentence on fetching ``repo`` (``owner/name``, optionally followed by
+    ``--revision R``) into ``local`` elsewhere and using it here; ``then`` says how to pass it.
+    """
+    return (
+        f"To use the weights without network access, download them on a machine with "
+        f"internet: `hf download {repo} --local-dir {local}` (older huggingface_hub: "
+        f"`huggingface-cli download {repo} --local-dir {local}`), copy {local} here and {then}."
+    )
 
 
 def _first_line(err: BaseException, limit: int = 300) -> str:

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor
 
+from panodepth.io.hub import download_instructions
+
 from .base import DEFAULT_MIN_VALID, Masker, check_images
 
 DEFAULT_DETECTOR = "IDEA-Research/grounding-dino-tiny"
@@ -76,12 +78,7 @@ def _looks_local(source: str | os.PathLike) -> bool:
 
 def _download_hint(kind: str, arg: str, default_id: str) -> str:
     local = f"./{default_id.rsplit('/', 1)[-1]}"
-    return (
-        f"To use the {kind} offline, download it on a machine with internet access: "
-        f"`hf download {default_id} --local-dir {local}` (or in Python "
-        f"`huggingface_hub.snapshot_download({default_id!r}, local_dir={local!r})`), copy the "
-        f"folder here and pass {arg}={local!r}."
-    )
+    return download_instructions(default_id, f"pass {arg}={local!r} (the {kind})", local)
 
 
 def _reason(err: BaseException) -> str:

@@ -15,8 +15,9 @@ What this module owns:
     * :class:`SmallTeacherWeights` — the weights shipped in the package:
       ``build_teacher("synthetic-small")`` loads ``teachers/weights/synthetic-small.safetensors``,
       trained by ``panodepth train-teacher`` on perspective renders of the synthetic
-      ``office`` and ``outdoor`` domains (never ``home``, the held-out test domain). Its
-      metadata holds the exact command; :func:`read_metadata` prints it back.
+      ``office``, ``hotel``, ``loft``, ``classroom`` and ``outdoor`` domains (never ``cabin``,
+      the validation domain, nor ``home``, the held-out test domain). Its metadata holds the
+      exact command; :func:`read_metadata` prints it back.
 
 Conventions: images (N, 3, H, W) float RGB in [0, 1]; disparity (N, 1, H, W), relative
 (unknown scale and shift per image, like MiDaS / Depth Anything). The training targets were
@@ -362,8 +363,9 @@ class SmallTeacherWeights(WeightsEnum):
     """Small teachers shipped in the package (``hub_id`` holds the local file's path).
 
     ``SYNTHETIC_SMALL`` (``"synthetic-small"``, the demo's default teacher): trained on
-    perspective renders of the synthetic ``office`` and ``outdoor`` domains only (the
-    held-out test domain ``home`` is never seen); the exact command, data, steps and its
+    perspective renders of the synthetic ``office``, ``hotel``, ``loft``, ``classroom`` and
+    ``outdoor`` domains (the validation domain ``cabin`` picked its weights; the held-out
+    test domain ``home`` is never seen); the exact command, data, steps and its
     metrics are in the file's metadata (:func:`read_metadata`) and in the README.
     """
 

@@ -45,8 +45,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from panodepth.conventions import TEACHER_DOMAINS, VALIDATION_DOMAIN
 from panodepth.data.augment import color_jitter
-from panodepth.data.synthetic import domain_names, render_perspective, sample_scene, sample_seed
+from panodepth.data.synthetic import (
+    domain_names,
+    render_perspective,
+    sample_scene,
+    sample_seed,
+)
 from panodepth.geometry import rotation_matrix
 from panodepth.losses import affine_invariant_loss, gt_disparity_target
 from panodepth.metrics import evaluate
@@ -428,11 +434,11 @@ class TeacherRun:
 
 def train_teacher(
     out: str | Path,
-    domains: Sequence[str] = ("office", "outdoor"),
+    domains: Sequence[str] = TEACHER_DOMAINS,
     views: int = 3000,
     spec: ViewSpec | None = None,
     config: TrainConfig | None = None,
-    eval_domain: str | None = "home",
+    eval_domain: str | None = VALIDATION_DOMAIN,
     eval_views: int = 200,
     command: str = "",
     device: torch.device | str | None = None,
