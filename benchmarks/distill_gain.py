@@ -9,6 +9,8 @@ trained with the same steps, seed and labeled data:
 * ``a_plus_b_norot``  the same without rotation (ablation),
 * ``a_plus_b_sim``    A + B pseudo-labeled by the simulated teacher (true face disparity,
                       degraded; an upper reference).
+* ``teacher``         no student: the learned teacher itself on the same sets, on cube faces
+                      stitched (``Predictor.from_teacher``) — the level its students tend to.
 
 Domains (``panodepth.demo.config``): A ``office`` (labeled, narrow); B the mixture
 ``hotel+loft+classroom+outdoor`` (unlabeled, diverse, sky and watermarks); validation
@@ -56,6 +58,7 @@ RUNS = {
     "a_plus_b": ("learned", True),
     "a_plus_b_norot": ("learned", False),
     "a_plus_b_sim": ("simulated", True),
+    "teacher": ("learned", False),  # scored, not trained
 }
 SETS = {"val": "validation", "c": "C (test)", "b_test": "B (unseen)"}
 
@@ -126,6 +129,9 @@ def main() -> None:
         for name in args.runs:
             if (seed, name) in done:
                 continue
+            if name == "teacher":
+                record(out, teacher_record(cfg, sources["learned"], sets, args.teacher))
+                continue
             kind, rotate = RUNS[name]
             cache = None
             if kind is not None:
@@ -156,14 +162,36 @@ def main() -> None:
                 "train_seconds": trained.seconds,
                 "seconds": time.perf_counter() - start,
             }
-            with out.open("a") as f:
-                f.write(json.dumps(rec) + "\n")
-            print(
-                f"seed {seed} {name}: C AbsRel {rec['final']['c']['abs_rel']:.4f}, "
-                f"validation {rec['final']['val']['abs_rel']:.4f} ({rec['seconds']:.0f} s)",
-                flush=True,
-            )
+            record(out, rec)
     summarize(out)
+
+
+def record(out: Path, rec: dict) -> None:
+    """Append one finished (seed, run) record and say what it found."""
+    with out.open("a") as f:
+        f.write(json.dumps(rec) + "\n")
+    print(
+        f"seed {rec['seed']} {rec['run']}: C AbsRel {rec['final']['c']['abs_rel']:.4f}, "
+        f"validation {rec['final']['val']['abs_rel']:.4f} ({rec['seconds']:.0f} s)",
+        flush=True,
+    )
+
+
+def teacher_record(cfg, source, sets: dict[str, TestSet], teacher: str) -> dict:
+    """The learned teacher scored like a student (its cube faces stitched, no GT)."""
+    start = time.perf_counter()
+    predictor = Predictor.from_teacher(source.teacher, height=cfg.height)
+    scores = {k: score(predict(predictor, v), v, cfg.protocol) for k, v in sets.items()}
+    return {
+        "seed": cfg.seed,
+        "run": "teacher",
+        "teacher": teacher,
+        "domains": {k: getattr(cfg, f"domain_{k}") for k in ("a", "b", "c", "val")},
+        "counts": {k: len(v) for k, v in sets.items()},
+        "final": {k: {m: s.metrics[m] for m in ("abs_rel", "delta1")} for k, s in scores.items()},
+        "seam_ratio": scores["c"].seam["ratio"],
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def best_on_validation(rec: dict) -> tuple[int, dict[str, float]]:
@@ -220,7 +248,7 @@ def summarize(path: Path) -> None:
     if base:
         print(f"\nA only's best AbsRel on C at any monitored step (oracle): {print_oracle}")
     for name, recs in by_run.items():
-        if name == "a_only":
+        if name in ("a_only", "teacher"):
             continue
         vs_best = [
             100
