@@ -51,6 +51,7 @@ def test_quick_demo_writes_a_complete_finite_table(tmp_path, capsys):
     c_table = next(block for block in table.split("\n\n") if block.startswith("| model"))
     assert "n/a" not in c_table
     assert "On B, A + B(pseudo) vs A only" in table
+    assert "The teacher itself (its cube faces stitched) scores AbsRel" in table
     from PIL import Image
 
     figure = Image.open(out / "figure.png")
@@ -201,6 +202,17 @@ def test_verdict_states_the_claim_and_what_the_run_found():
     rows[1].metrics["abs_rel"] = 0.25
     text = verdict(DemoResult(QUICK, rows, {}, 0.0, "t"))
     assert "is worse than A only" in text and "(+25.0 %)" in text and "smoke test" in text
+
+
+def test_report_compares_the_teacher_with_a_only():
+    from panodepth.demo.report import teacher_line
+
+    rows = {"a_only": {"abs_rel": 0.2}, "teacher_stitched": {"abs_rel": 0.21}}
+    (line,) = [t for t in teacher_line(rows) if t]
+    assert "AbsRel 0.210 on C, 5.0 % above A only" in line
+    rows["teacher_stitched"]["abs_rel"] = 0.15
+    assert "25.0 % below A only" in teacher_line(rows)[1]
+    assert teacher_line({"a_only": {"abs_rel": 0.2}}) == []  # the simulated teacher: no row
 
 
 def test_new_weights_under_the_same_name_never_reuse_cached_labels(tmp_path):
