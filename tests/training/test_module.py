@@ -143,7 +143,7 @@ def test_lr_schedule_over_a_short_fit(domains, tmp_path, schedule):
     data = PanoramaDataModule(SyntheticPanoramas(domains["a"], height=HEIGHT), batch_size=2)
     trainer = L.Trainer(max_steps=4, accelerator="cpu", logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False,
-                        default_root_dir=tmp_path)  # fmt: skip
+                        limit_val_batches=0, default_root_dir=tmp_path)  # fmt: skip
     trainer.fit(module, datamodule=data)
     lr = trainer.optimizers[0].param_groups[0]["lr"]
     # cosine: 1e-3 at step 0, decayed to 1 % of it once all 4 steps are taken

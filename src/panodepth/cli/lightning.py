@@ -52,7 +52,14 @@ def build_cli(args: Sequence[str], run: bool = True):
     import warnings
 
     # Lightning's own use of jsonargparse's deprecated options is not the user's concern
-    warnings.filterwarnings("ignore", message=r".*(skip_none|add_instantiator|LeafSpec).*")
+    # ((?s): some of these messages start with a newline)
+    warnings.filterwarnings(
+        "ignore",
+        message=r"(?s).*(skip_none|add_instantiator|instantiate_classes|LeafSpec"
+        r"|JSONARGPARSE_DEPRECATION_WARNINGS)",
+    )
+    # no validation data is the user's choice (the data module then has no val loader)
+    warnings.filterwarnings("ignore", message=r"Total length of `list` across ranks is zero")
     return PanodepthCLI(
         DepthAnywhere,
         PanoramaDataModule,
