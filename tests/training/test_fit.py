@@ -89,6 +89,8 @@ def test_a_killed_run_resumes_to_the_same_step_count(domains, teacher_dir, tmp_p
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     state = ckpt_state(last)
     assert state["global_step"] == 3 * 2 and state["epoch"] == 2  # as an uninterrupted run
+    # the user's console: no library deprecations (Lightning's calls into jsonargparse / torch)
+    assert "deprecat" not in (resumed.stdout + resumed.stderr).lower(), resumed.stderr[-2000:]
 
 
 @pytest.mark.parametrize("bad", ["--model.student=nosuchnet", "--data.ratio=0"])
