@@ -83,8 +83,11 @@ class Malicious:
 # --- bad images: each in a batch with a good panorama --------------------------------------
 
 BAD_IMAGES = {
-    "empty.png": (lambda p: p.write_bytes(b""), "cannot be read as an image"),
-    "text.jpg": (lambda p: p.write_text("not an image"), "cannot be read as an image"),
+    "empty.png": (lambda p: p.write_bytes(b""), "cannot be read as an image (an empty file)"),
+    "text.jpg": (
+        lambda p: p.write_text("not an image"),
+        "cannot be read as an image (not PNG, JPEG, TIFF, WebP or another image format)",
+    ),
     "truncated.png": (
         lambda p: p.write_bytes(save_pano(p.with_suffix(".src.png"), 32, 64).read_bytes()[:200]),
         "cannot be read as an image",

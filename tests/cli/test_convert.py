@@ -71,9 +71,9 @@ def test_bad_files_get_clear_errors(tmp_path, release_file):
     truncated = tmp_path / "cut.pth"
     truncated.write_bytes(release_file.read_bytes()[:100_000])
     cases = {
-        truncated: r"cut.pth: not a readable PyTorch file",
+        truncated: r"cut.pth: not a readable PyTorch file: truncated or corrupt",
         tmp_path / "missing.pth": r"missing.pth: file not found",
-        tmp_path / "noise.pth": r"noise.pth: not a readable PyTorch file",
+        tmp_path / "noise.pth": r"noise.pth: not a readable PyTorch file: it is neither a zip",
         tmp_path / "list.pth": r"list.pth: holds a list, not a state dict",
         tmp_path / "mixed.pth": r"mixed.pth: not a state dict: entry 'n' is a int",
         tmp_path / "empty.pth": r"empty.pth: holds a dict \(empty\)",

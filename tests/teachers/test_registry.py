@@ -156,3 +156,24 @@ def test_options_left_out_keep_each_teacher_default(teacher_dir: Path) -> None:
     assert small.input_size == 32 and small.chunk_size == 3
     built = build_teacher(teacher_dir)
     assert built.input_size == 518 and built.chunk_size == 16
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("synthetic-smal", "synthetic-small"), ("Depth-Anything-V2-Smal", "depth-anything-v2-small")],
+)
+def test_a_typo_is_named_at_once_with_the_closest_names(
+    typo: str, meant: str, network_attempts: list[object]
+) -> None:
+    with pytest.raises(TeacherLoadError) as info:
+        build_teacher(typo)
+    message = str(info.value)
+    assert f"teacher {typo!r} is neither a known name" in message
+    assert f"Did you mean {meant!r}" in message and "synthetic-small" in message
+    assert "hf download" not in message  # not advice to download something never asked for
+    assert network_attempts == []
+
+
+def test_a_missing_path_still_gets_the_folder_message(tmp_path: Path) -> None:
+    with pytest.raises(TeacherLoadError, match="not an existing directory"):
+        build_teacher(str(tmp_path / "da2-small"))

@@ -1,5 +1,7 @@
-"""Convert a checkpoint of the Depth Anywhere release (.pth) into a panodepth student file,
-or (--pretrained) any student into a folder for the Hugging Face Hub.
+"""Convert a Depth Anywhere release .pth to a student file, or a student to a Hub folder.
+
+SRC → DST: a release .pth into a panodepth student file; with --pretrained, any student into a
+folder for the Hugging Face Hub.
 
 SRC is a release .pth file (a plain state dict of its UniFuse, BiFuseV2, HoHoNet or EGFormer)
 or the name of a released checkpoint (e.g. unifuse-mp3d-st3d, found in the models folder,

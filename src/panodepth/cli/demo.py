@@ -20,7 +20,11 @@ from jsonargparse import ArgumentParser, Namespace
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--out", default="outputs/demo", help="output folder")
-    parser.add_argument("--quick", action="store_true", help="small and fast (CI): ≤ 3 min")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small and fast, a smoke test (CI): about a minute on a 2-core CPU",
+    )
     parser.add_argument(
         "--teacher",
         default=None,

@@ -1,11 +1,13 @@
 """The ``panodepth`` command: parses arguments and dispatches to one subcommand module each.
 
 Subcommands hold no logic of their own: each module under :mod:`panodepth.cli` declares its
-arguments and calls the library.
+arguments and calls the library. A bad argument is one line on stderr (``error: …`` and which
+``--help`` to read), exit status 2 — no usage dump.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -55,19 +57,44 @@ def _missing_extra(command: str) -> str | None:
     return None
 
 
+DESCRIPTION = (
+    "Monocular depth for 360° panoramas (Depth Anywhere, NeurIPS 2024). Run a subcommand; "
+    "`panodepth SUBCOMMAND --help` lists its options. Training (Lightning's CLI, extra "
+    "[train]): panodepth fit | validate | test --config CONFIG."
+)
+
+
+_EXPECTED = {"int": "expected an integer", "float": "expected a number", "bool": "expected true "
+             "or false", "str": "expected a string"}  # fmt: skip
+
+
+class Parser(ArgumentParser):
+    """jsonargparse's parser with a one-line error: ``error: MESSAGE (see `PROG --help`)``."""
+
+    def error(self, message: str, ex: Exception | None = None):  # type: ignore[override]
+        if not self.exit_on_error:
+            super().error(message, ex)
+        parser = getattr(ex, "subcommand_parser", None) or self
+        prog = parser.prog.replace(" [options]", "")
+        text = re.sub(r'Parser key "([\w.]+)":', r"--\1:", " ".join(str(message).split()))
+        text = re.sub(r"Expected an? <class '(\w+)'>", lambda m: _EXPECTED.get(m[1], m[0]), text)
+        print(f"error: {text} (see `{prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> ArgumentParser:
     import panodepth
 
-    parser = ArgumentParser(
+    parser = Parser(
         prog="panodepth",
-        description=__doc__.splitlines()[0],
+        description=DESCRIPTION,
         epilog="Training: panodepth fit | validate | test --config CONFIG (see "
         "`panodepth fit --help`; Lightning's CLI).",
         version=panodepth.__version__,
     )
-    subcommands = parser.add_subcommands(dest="command")
+    subcommands = parser.add_subcommands(dest="command", required=False)
     for name, module in SUBCOMMANDS.items():
-        sub = ArgumentParser(description=module.__doc__)
+        sub = Parser(description=module.__doc__)
         module.add_arguments(sub)
         subcommands.add_subcommand(name, sub, help=module.__doc__.splitlines()[0])
     return parser
@@ -88,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return lightning.run(args)
         parser = build_parser()
         cfg = parser.parse_args(args)
+        if cfg.command is None:  # bare `panodepth`: what it can do, not an error message
+            parser.print_help()
+            return 2
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning  # one line per warning, no source excerpt
             return SUBCOMMANDS[cfg.command].run(cfg[cfg.command])

@@ -24,6 +24,7 @@ module costs nothing.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Sequence
@@ -168,6 +169,18 @@ def load_error_message(
     if err is not None:
         message += f" (cause: {type(err).__name__}: {_first_line(err)})"
     return message
+
+
+def unknown_name_message(what: str, source: str, known: Sequence[str]) -> str:
+    """Why ``source`` names nothing: not one of the ``known`` names, an existing path nor a
+    hub id (``owner/name``); with the closest known names, e.g. for a typo. Callers raise it
+    *before* any network call (a typo must not wait for the Hub's retries)."""
+    close = difflib.get_close_matches(source.lower(), list(known), n=2, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return (
+        f"{what} {source!r} is neither a known name, an existing file or folder, nor a Hugging "
+        f"Face hub id (owner/name).{hint} Known names: {', '.join(known)}."
+    )
 
 
 def download_instructions(repo: str, then: str, local: str = "DIR") -> str:

@@ -119,7 +119,10 @@ def _open_checked(path: Path, what: str, error: type[FileFormatError]) -> Image.
         raise error(f"{path}: is a folder, not {what}") from None
     except PermissionError:
         raise error(f"{path}: permission denied (cannot read the file)") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+    except UnidentifiedImageError:
+        kind = "an empty file" if _size(path) == 0 else "not PNG, JPEG, TIFF, WebP or another image format"
+        raise error(f"{path}: cannot be read as {what} ({kind})") from None
+    except (OSError, SyntaxError, ValueError) as err:
         raise error(f"{path}: cannot be read as {what} ({_reason(err, path)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = saved
@@ -140,6 +143,13 @@ def _open_checked(path: Path, what: str, error: type[FileFormatError]) -> Image.
             stacklevel=3,
         )
     return im
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
 
 
 def _reason(err: Exception, path: Path) -> str:

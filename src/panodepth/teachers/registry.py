@@ -20,7 +20,9 @@ import os
 
 import torch
 
-from .base import Teacher, WeightsEnum, teacher_options
+from panodepth.io.hub import parse_hub_id, unknown_name_message
+
+from .base import Teacher, TeacherLoadError, WeightsEnum, teacher_options
 from .depth_anything import DepthAnythingTeacher, DepthAnythingWeights
 from .small import SmallTeacher, SmallTeacherWeights
 
@@ -66,9 +68,10 @@ def build_teacher(
     (:func:`list_teachers`, case-insensitive; ``"synthetic-small"`` is the small teacher
     shipped in the package); a path ending in ``.safetensors`` (a
     :class:`~panodepth.teachers.SmallTeacher` file written by ``panodepth train-teacher``;
-    a missing or corrupt file raises :class:`~panodepth.teachers.TeacherLoadError`); anything
-    else is a hub id or directory for :class:`~panodepth.teachers.DepthAnythingTeacher` (any
-    ``AutoModelForDepthEstimation`` checkpoint in the Depth Anything format).
+    a missing or corrupt file raises :class:`~panodepth.teachers.TeacherLoadError`); a hub id
+    (``owner/name``) or a path for :class:`~panodepth.teachers.DepthAnythingTeacher` (any
+    ``AutoModelForDepthEstimation`` checkpoint in the Depth Anything format). A bare word that
+    is none of these (a typo) raises at once, naming the closest registered names.
 
     Args:
         name_or_path: e.g. ``"depth-anything-v2-small"``,
@@ -98,7 +101,14 @@ def build_teacher(
         return TEACHERS[source.lower()].build(**options)
     if source.endswith(".safetensors"):  # a file written by panodepth train-teacher
         return SmallTeacher(source, **options)
+    if not os.path.exists(source) and parse_hub_id(source) is None and not _looks_like_path(source):
+        raise TeacherLoadError(unknown_name_message("teacher", source, list_teachers()), source)
     return DepthAnythingTeacher(source, **options)
+
+
+def _looks_like_path(source: str) -> bool:
+    """A path meant as one (missing folders get Depth Anything's folder message)."""
+    return os.sep in source or "/" in source or source.startswith(("~", "."))
 
 
 for _version in ("v1", "v2"):

@@ -41,6 +41,11 @@ def read_release_file(path: str | os.PathLike) -> dict[str, Tensor]:
             f"{path}: a {path.suffix} file is a panodepth student or training checkpoint, not a "
             "release .pth: use it directly (--checkpoint / panodepth.training.load_student)"
         )
+    if not _has_torch_header(path):
+        raise ReleaseFormatError(
+            f"{path}: not a readable PyTorch file: it is neither a zip archive nor a pickle "
+            "(the two formats torch.save writes)"
+        )
     try:
         with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4 in the checkpoint"
             warnings.simplefilter("ignore")
@@ -58,11 +63,22 @@ def read_release_file(path: str | os.PathLike) -> dict[str, Tensor]:
             "never unpickles arbitrary objects; save the model's state_dict() instead"
         ) from None
     except Exception as err:  # corrupt input raises anything (struct.error, KeyError, ...)
-        reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        reason = str(err).splitlines()[0].split(". ")[0][:160] if str(err) else ""
+        detail = f" ({reason})" if reason else f" ({type(err).__name__})"
         raise ReleaseFormatError(
-            f"{path}: not a readable PyTorch file (truncated or corrupt?): {reason}"
+            f"{path}: not a readable PyTorch file: truncated or corrupt{detail}"
         ) from None
     return _state_dict_of(obj, path)
+
+
+def _has_torch_header(path: Path) -> bool:
+    """Whether the file starts like what ``torch.save`` writes: a zip archive or a pickle."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+    except OSError:
+        return False
+    return head == b"PK" or head[:1] == b"\x80"
 
 
 def _state_dict_of(obj: object, path: Path) -> dict[str, Tensor]:
