@@ -270,3 +270,63 @@ def test_missing_checkpoint_files_keep_their_message(tmp_path):
         load_student(tmp_path / "gone.safetensors")
     with pytest.raises(ValueError, match=r"runs/last\.ckpt: checkpoint not found"):
         load_student("runs/last.ckpt")  # a missing file, not a hub id
+
+
+class TestUnreachableHub:
+    """A Hub whose name does not resolve counts as offline: no 25 s of retries for nothing."""
+
+    @pytest.fixture
+    def online_env(self, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+        from panodepth.io.hub import OFFLINE_VARIABLES, PROXY_VARIABLES
+
+        for var in (*OFFLINE_VARIABLES, *PROXY_VARIABLES, "HF_ENDPOINT"):
+            monkeypatch.delenv(var, raising=False)
+        return monkeypatch
+
+    def test_no_name_resolution_means_the_cache_only(self, online_env) -> None:
+        import socket
+
+        from panodepth.io.hub import Download, hub_unreachable, offline_now
+
+        asked: list[str] = []
+
+        def no_dns(host: str, *args: object, **kwargs: object):
+            asked.append(host)
+            raise socket.gaierror(-2, "Name or service not known")
+
+        online_env.setattr(socket, "getaddrinfo", no_dns)
+        assert hub_unreachable() and offline_now() and Download().offline
+        assert not Download(local_files_only=False).offline  # the caller's word wins
+        reason = Download().offline_reason
+        message = load_error_message(
+            "owner/model",
+            None,
+            what="x",
+            model="m",
+            needs="n",
+            usage="u",
+            example_id="e",
+            local_files_only=reason,
+        )
+        assert "cannot reach the Hugging Face Hub (huggingface.co does not resolve)" in message
+        assert set(asked) == {"huggingface.co"}
+        online_env.setenv("HF_ENDPOINT", "https://hub.example.org")
+        asked.clear()
+        assert hub_unreachable() and asked == ["hub.example.org"]
+
+    def test_resolving_names_or_a_proxy_means_online(self, online_env) -> None:
+        import socket
+
+        from panodepth.io.hub import hub_unreachable, offline_now
+
+        online_env.setattr(socket, "getaddrinfo", lambda *a, **k: [("resolved",)])
+        assert not hub_unreachable() and not offline_now()
+
+        def must_not_resolve(*args: object, **kwargs: object):
+            raise AssertionError("behind a proxy, this machine's DNS is not asked")
+
+        online_env.setattr(socket, "getaddrinfo", must_not_resolve)
+        online_env.setenv("HTTPS_PROXY", "http://proxy:3128")
+        assert not hub_unreachable()
+        online_env.setenv("HF_HUB_OFFLINE", "1")
+        assert offline_now()  # offline mode alone decides, without a lookup

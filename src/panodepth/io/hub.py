@@ -10,7 +10,8 @@ Conventions:
   one ``/`` before the ``@``, or names a checkpoint file (:data:`CHECKPOINT_SUFFIXES`,
   e.g. ``runs/best.ckpt``). :func:`parse_hub_id` is the one rule;
 * offline mode is ``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE``, read when a source is loaded
-  (:func:`offline_from_env`; ``huggingface_hub`` itself reads it once, at import): offline,
+  (:func:`offline_from_env`; ``huggingface_hub`` itself reads it once, at import), or a Hub
+  whose host name does not resolve (:func:`offline_now`: no retries for nothing): offline,
   a hub id loads from the local Hugging Face cache (``$HF_HOME/hub``) or not at all;
 * :func:`load_error_message` is the message every loader gives when a folder or hub id cannot
   be loaded, on one line (a command-line tool prints it as its one error line): what went
@@ -27,12 +28,23 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 CHECKPOINT_SUFFIXES = (".safetensors", ".ckpt", ".pth", ".pt", ".bin")
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+PROXY_VARIABLES = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
+DEFAULT_ENDPOINT = "https://huggingface.co"
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 _TRUTHY = {"1", "on", "yes", "true"}
 
@@ -72,13 +84,48 @@ def offline_from_env() -> bool:
     return any(os.environ.get(var, "").strip().lower() in _TRUTHY for var in OFFLINE_VARIABLES)
 
 
+def hub_host() -> str:
+    """The Hub's host name (``HF_ENDPOINT``'s, by default ``huggingface.co``)."""
+    return urlparse(os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).hostname or ""
+
+
+def hub_unreachable() -> bool:
+    """Whether the Hub's host name does not resolve, so that no download can succeed.
+
+    Then ``huggingface_hub`` would only retry for about 25 s, printing each retry. Not
+    judged behind a proxy (``*_PROXY`` set): the proxy resolves names, not this machine.
+    """
+    if any(os.environ.get(var) for var in PROXY_VARIABLES):
+        return False
+    try:
+        socket.getaddrinfo(hub_host(), 443)
+    except OSError:
+        return True
+    return False
+
+
+def offline_reason() -> str | None:
+    """Why only the local cache may be used now, or None: offline mode
+    (:func:`offline_from_env`), else a Hub that cannot be reached (:func:`hub_unreachable`)."""
+    if offline_from_env():
+        return "offline mode is on (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE)"
+    if hub_unreachable():
+        return f"this machine cannot reach the Hugging Face Hub ({hub_host()} does not resolve)"
+    return None
+
+
+def offline_now() -> bool:
+    """Whether only the local cache may be used now (:func:`offline_reason`)."""
+    return offline_reason() is not None
+
+
 @dataclass(frozen=True)
 class Download:
     """How a hub id is fetched, as ``huggingface_hub.snapshot_download`` takes it.
 
     ``revision`` (branch, tag or commit) applies when the id has no ``@revision`` (both and
-    different: an error); ``local_files_only`` ``None``: offline mode decides
-    (:func:`offline_from_env`).
+    different: an error); ``local_files_only`` ``None``: offline mode, or a Hub that cannot
+    be reached, decides (:func:`offline_now`).
     """
 
     revision: str | None = None
@@ -90,7 +137,14 @@ class Download:
     @property
     def offline(self) -> bool:
         """Whether nothing may be downloaded (the cache only)."""
-        return offline_from_env() if self.local_files_only is None else self.local_files_only
+        return self.offline_reason is not None
+
+    @property
+    def offline_reason(self) -> str | None:
+        """Why nothing may be downloaded, or None (:func:`offline_reason`)."""
+        if self.local_files_only is None:
+            return offline_reason()
+        return "offline mode is on (local_files_only)" if self.local_files_only else None
 
 
 def download_snapshot(hub_id: HubId, files: Sequence[str], download: Download) -> Path:
@@ -128,7 +182,7 @@ def load_error_message(
     needs: str,
     usage: str,
     example_id: str,
-    local_files_only: bool,
+    local_files_only: bool | str | None,
 ) -> str:
     """Why ``source`` (a folder or hub id) could not be loaded, and what to do instead.
 
@@ -140,7 +194,8 @@ def load_error_message(
         needs: what a folder must hold, e.g. ``"config.json and model.safetensors"``.
         usage: how to pass a downloaded folder, e.g. ``'build_teacher("DIR")'``.
         example_id: the hub id shown in the download lines when ``source`` is not one.
-        local_files_only: whether the loader was offline (it changes the explanation).
+        local_files_only: whether the loader was offline, or why (:func:`offline_reason`);
+            it changes the explanation.
     """
     hub_id = parse_hub_id(source)
     if os.path.isdir(source):
@@ -150,11 +205,12 @@ def load_error_message(
     elif hub_id is None:
         problem = f"{source!r} is not an existing directory (nor a valid hub id)"
     else:
-        offline = (
-            "offline mode is on (HF_HUB_OFFLINE / local_files_only)"
-            if local_files_only
-            else "the Hugging Face Hub could not be reached"
-        )
+        if isinstance(local_files_only, str):
+            offline = local_files_only
+        elif local_files_only:
+            offline = "offline mode is on (HF_HUB_OFFLINE / local_files_only)"
+        else:
+            offline = "the Hugging Face Hub could not be reached"
         problem = (
             f"{source!r} is neither an existing local directory nor a hub id in the local "
             f"Hugging Face cache, and {offline}; this machine may be offline, or the id or "

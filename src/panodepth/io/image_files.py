@@ -120,7 +120,11 @@ def _open_checked(path: Path, what: str, error: type[FileFormatError]) -> Image.
     except PermissionError:
         raise error(f"{path}: permission denied (cannot read the file)") from None
     except UnidentifiedImageError:
-        kind = "an empty file" if _size(path) == 0 else "not PNG, JPEG, TIFF, WebP or another image format"
+        kind = (
+            "an empty file"
+            if _size(path) == 0
+            else "not PNG, JPEG, TIFF, WebP or another image format"
+        )
         raise error(f"{path}: cannot be read as {what} ({kind})") from None
     except (OSError, SyntaxError, ValueError) as err:
         raise error(f"{path}: cannot be read as {what} ({_reason(err, path)})") from None

@@ -84,17 +84,17 @@ def find_folder(source: str | os.PathLike, download: Download | None = None) -> 
     download = Download() if download is None else download
     if os.path.isdir(source):
         if not (Path(source) / WEIGHTS_NAME).is_file():
-            raise ValueError(_message(os.fspath(source), None, download.offline))
+            raise ValueError(_message(os.fspath(source), None, download.offline_reason))
         return Path(source)
     hub_id = parse_hub_id(source)
     if hub_id is None:
         if os.path.exists(source) or Path(source).suffix:
             return None
-        raise ValueError(_message(os.fspath(source), None, download.offline))
+        raise ValueError(_message(os.fspath(source), None, download.offline_reason))
     try:
         folder = download_snapshot(hub_id, [WEIGHTS_NAME, CONFIG_NAME], download)
     except (OSError, ValueError) as err:
-        raise ValueError(_message(str(source), err, download.offline)) from None
+        raise ValueError(_message(str(source), err, download.offline_reason)) from None
     if not (folder / WEIGHTS_NAME).is_file():
         raise ValueError(
             f"could not load a panodepth student from {str(source)!r}: the repository (as "
@@ -104,7 +104,7 @@ def find_folder(source: str | os.PathLike, download: Download | None = None) -> 
     return folder
 
 
-def _message(source: str, err: BaseException | None, offline: bool) -> str:
+def _message(source: str, err: BaseException | None, offline: str | None) -> str:
     return load_error_message(
         source,
         err,

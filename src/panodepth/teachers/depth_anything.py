@@ -50,7 +50,7 @@ from torch import Tensor
 
 from panodepth.conventions import IMAGENET_MEAN, IMAGENET_STD
 from panodepth.geometry import safe_reciprocal
-from panodepth.io.hub import load_error_message, offline_from_env
+from panodepth.io.hub import load_error_message, offline_reason
 
 from .base import (
     Teacher,
@@ -193,10 +193,12 @@ class DepthAnythingTeacher(Teacher):
         source = os.fspath(model)
         device = torch.device("cpu" if device is None else device)
         dtype = _resolve_dtype(dtype, device)
-        if local_files_only is None:
-            local_files_only = offline_from_env()
+        offline: bool | str | None = local_files_only
+        if local_files_only is None:  # the environment, or a Hub that cannot be reached
+            offline = offline_reason()
+            local_files_only = offline is not None
 
-        hf_model = _load_model(source, dtype, local_files_only)
+        hf_model = _load_model(source, dtype, local_files_only, offline)
         hf_model.requires_grad_(False)
         self.model = hf_model.to(device=device, dtype=dtype).eval()
 
@@ -308,7 +310,9 @@ def _resolve_dtype(dtype: torch.dtype | str | None, device: torch.device) -> tor
     return dtype
 
 
-def _load_model(source: str, dtype: torch.dtype, local_files_only: bool) -> torch.nn.Module:
+def _load_model(
+    source: str, dtype: torch.dtype, local_files_only: bool, offline: bool | str | None
+) -> torch.nn.Module:
     """``AutoModelForDepthEstimation.from_pretrained`` with a short, actionable error."""
     from transformers import AutoModelForDepthEstimation
     from transformers.utils import logging as hf_logging
@@ -329,7 +333,7 @@ def _load_model(source: str, dtype: torch.dtype, local_files_only: bool) -> torc
             "`hf download`",
             usage='DepthAnythingTeacher("DIR") or build_teacher("DIR")',
             example_id=DEFAULT_HUB_ID,
-            local_files_only=local_files_only,
+            local_files_only=offline,
         )
         raise TeacherLoadError(message, source) from None
     finally:
