@@ -35,3 +35,14 @@ def test_a_bare_call_prints_the_help(capsys) -> None:
     assert "Monocular depth for 360° panoramas" in out and "(required)" not in out
     assert "panodepth fit | validate | test" in out  # the Lightning commands are named
     assert "dispatches" not in out  # the module's own docstring is for developers
+
+
+def test_a_subcommands_help_keeps_its_examples_and_has_no_rst(capsys) -> None:
+    code, out, _ = _exit(capsys, ["eval", "--help"])
+    assert code == 0
+    lines = out.splitlines()
+    assert (
+        "    panodepth eval --checkpoint s.safetensors --data pairs.txt --depth_scale 0.001"
+        in lines
+    )
+    assert "``" not in out

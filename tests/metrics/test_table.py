@@ -33,3 +33,8 @@ def test_bad_input():
         format_table({"abs_rel": "low"})
     with pytest.raises(ValueError, match="digits"):
         format_table({"abs_rel": 0.1}, digits=-1)
+
+
+def test_labels_head_the_columns_for_people():
+    head = format_table({"delta1": 0.9, "abs_rel": 0.1, "n_images": 3}, labels=True)
+    assert head.splitlines()[0] == "| AbsRel ↓ | δ1 ↑ | n_images |"

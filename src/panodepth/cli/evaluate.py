@@ -10,14 +10,17 @@ Stanford2D3D's area_* folders, Structured3D's scene_* folders, Matterport3D). Ex
     panodepth eval --checkpoint s.safetensors --data pairs.txt --depth_scale 0.001
     panodepth eval --teacher synthetic-small --data outputs/synth_home --height 256
 
-Prints a Markdown table (AbsRel, SqRel, RMSE, RMSElog, MAE, δ1–3) and the coverage (share
-of the scored ground-truth pixels with a valid prediction: pixels the model leaves invalid
-are not scored) and, with --out, writes the means and the per-image metrics as standard
-JSON. Images of different sizes are batched at the first one's size. The protocol is explicit:
-``paper`` (disparity → depth, median scaling, GT in (0, 10] m), ``release`` (the released
-code's zero-shot test evaluator: crop, least squares in disparity, median, clamp),
-``release_val`` (its validation evaluator: the same without the crop; the default for
-relative models), ``lsq`` (least-squares scale and shift in disparity), ``median`` or
+Prints how many panoramas were scored and skipped (a panorama without a valid ground-truth
+pixel, or without a valid prediction, is skipped with a warning; when none can be scored,
+the command fails), a Markdown table of the means (AbsRel, SqRel, RMSE, RMSElog, RMSElog(+1):
+the release's rms_log, MAE, log10, δ1–3; the JSON keys are abs_rel … delta3) and the coverage
+(share of the scored ground-truth pixels with a valid prediction: pixels the model leaves
+invalid are not scored) and, with --out, writes the means and the per-image metrics as
+standard JSON. Images of different sizes are batched at the first one's size. The protocol
+is explicit: ``paper`` (disparity → depth, median scaling, GT in (0, 10] m), ``release``
+(the released code's zero-shot test evaluator: crop, least squares in disparity, median,
+clamp), ``release_val`` (its validation evaluator: the same without the crop; the default
+for relative models), ``lsq`` (least-squares scale and shift in disparity), ``median`` or
 ``none`` (metric predictions as they are; the default for metric models).
 """
 
@@ -106,17 +109,20 @@ def run(cfg: Namespace) -> int:
     try:
         report = evaluate_dataset(predictor, dataset, protocol, cfg.max_depth, cfg.batch_size,
                                   cfg.num_workers, progress=not cfg.no_progress)  # fmt: skip
-    except ValueError as err:  # a corrupt or missing file of the dataset, named
+    except ValueError as err:  # a corrupt or missing file of the dataset, or nothing scored
         print(f"error: {err}", file=sys.stderr)
         return 2
     for note in report.warnings:
         print(f"warning: {note}", file=sys.stderr)
     why = "" if chosen else ": the default for it"
+    skipped = f", {report.skipped} skipped (warnings above)" if report.skipped else ""
     print(
-        f"{len(report.per_image)} panoramas, protocol {protocol} ({predictor.kind} model{why}), "
-        f"coverage {100 * report.coverage:.1f} % of the ground-truth pixels"
+        f"{report.scored} panorama{'s' * (report.scored != 1)} scored{skipped}, protocol "
+        f"{protocol} ({predictor.kind} model{why}), coverage {100 * report.coverage:.1f} % of "
+        "the ground-truth pixels"
     )
-    print(format_table(report.summary, label=Path(predictor.name).name or predictor.mode))
+    name = Path(predictor.name).name or predictor.mode
+    print(format_table(report.summary, label=name, labels=True))
     if cfg.out:
         from panodepth.io.atomic import atomic_save
 

@@ -7,12 +7,13 @@ arguments and calls the library. A bad argument is one line on stderr (``error: 
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import warnings
 from collections.abc import Sequence
 
-from jsonargparse import ArgumentParser
+from jsonargparse import ArgumentParser, DefaultHelpFormatter
 
 from . import (
     app,
@@ -57,15 +58,18 @@ def _missing_extra(command: str) -> str | None:
     return None
 
 
-DESCRIPTION = (
-    "Monocular depth for 360° panoramas (Depth Anywhere, NeurIPS 2024). Run a subcommand; "
-    "`panodepth SUBCOMMAND --help` lists its options. Training (Lightning's CLI, extra "
-    "[train]): panodepth fit | validate | test --config CONFIG."
-)
+DESCRIPTION = """\
+Monocular depth for 360° panoramas (Depth Anywhere, NeurIPS 2024). Run a subcommand;
+`panodepth SUBCOMMAND --help` lists its options. Training (Lightning's CLI, extra [train]):
+panodepth fit | validate | test --config CONFIG."""
 
 
 _EXPECTED = {"int": "expected an integer", "float": "expected a number", "bool": "expected true "
              "or false", "str": "expected a string"}  # fmt: skip
+
+
+class HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """jsonargparse's help, with each subcommand's description kept as its module wrote it."""
 
 
 class Parser(ArgumentParser):
@@ -88,13 +92,16 @@ def build_parser() -> ArgumentParser:
     parser = Parser(
         prog="panodepth",
         description=DESCRIPTION,
+        formatter_class=HelpFormatter,  # the subcommands' parsers take the main one's
         epilog="Training: panodepth fit | validate | test --config CONFIG (see "
         "`panodepth fit --help`; Lightning's CLI).",
         version=panodepth.__version__,
     )
     subcommands = parser.add_subcommands(dest="command", required=False)
     for name, module in SUBCOMMANDS.items():
-        sub = Parser(description=module.__doc__)
+        # the module's doc as written (its examples keep their lines), without RST markup
+        doc = module.__doc__.replace("``", "`")
+        sub = Parser(description=doc)
         module.add_arguments(sub)
         subcommands.add_subcommand(name, sub, help=module.__doc__.splitlines()[0])
     return parser

@@ -2,8 +2,12 @@
 
 For each input panorama, writes under OUT/<name>/: the cube map (dice, horizon or one PNG
 per face), the panorama stitched back from the cube with its error map, optionally a
-rotated panorama, a perspective view and the icosahedral tangent images, and summary.json.
-Finished inputs are skipped on a re-run (use --overwrite to redo them).
+rotated panorama, a perspective view and the icosahedral tangent images, and summary.json
+(which records the job: the source file with its size and modification time, the options
+that change the outputs, and the files written). An input is skipped on a re-run only when
+its summary.json records the same source file and options and all its files are there;
+otherwise it is redone, and files the previous run listed that this one does not write are
+removed (--overwrite: always redo).
 
 INPUTS are image files, folders (searched recursively) or list files (.txt/.lst/.list), as
 for `panodepth predict`; an input's name is its path relative to the folder or list file it
@@ -17,7 +21,7 @@ import json
 import math
 import sys
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from jsonargparse import ArgumentParser, Namespace
@@ -25,30 +29,49 @@ from jsonargparse import ArgumentParser, Namespace
 if TYPE_CHECKING:
     import torch
 
+MIN_HEIGHT = 4  # the tangent images are face_size // 2 ≥ 1 pixel wide, face_size = H/2
+MAX_TANGENT_LEVEL = 4  # geometry.tangent: icosahedron levels 0–4 (20·4^level views)
+
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="*", help="panorama files, folders or list files")
     parser.add_argument("--out", default="outputs/project", help="output folder")
     parser.add_argument("--pattern", action="store_true", help="also project a test pattern")
-    parser.add_argument("--height", type=int, default=512, help="working height (width = 2·H)")
-    parser.add_argument("--face_size", type=int, default=None, help="cube face size (H/2)")
+    parser.add_argument(
+        "--height", type=int, default=512, help=f"working height (width = 2·H; ≥ {MIN_HEIGHT})"
+    )
+    parser.add_argument(
+        "--face_size", type=int, default=None, help="cube face size (default H/2; ≥ 2)"
+    )
     parser.add_argument("--layout", choices=["dice", "horizon", "faces"], default="dice")
     parser.add_argument(
         "--rotate", type=float, nargs=3, default=None, metavar=("YAW", "PITCH", "ROLL"),
         help="also write the panorama rotated by these angles (degrees)",
     )  # fmt: skip
-    parser.add_argument("--fov", type=float, default=None, help="write a perspective view")
-    parser.add_argument("--tangent_level", type=int, default=0, help="tangent images (-1: none)")
+    parser.add_argument(
+        "--fov", type=float, default=None,
+        help="write a perspective view with this horizontal field of view (degrees, in (0, 180))",
+    )  # fmt: skip
+    parser.add_argument(
+        "--tangent_level", type=int, default=0,
+        help=f"tangent images: icosahedron level 0–{MAX_TANGENT_LEVEL} (20·4^level views), "
+        "-1: none",
+    )  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="redo finished inputs")
 
 
 def run(cfg: Namespace) -> int:
     from panodepth.data.patterns import direction_pattern
+    from panodepth.inference.outputs import finished
     from panodepth.io.atomic import atomic_save
     from panodepth.io.errors import InputError, PanoramaError
     from panodepth.io.images import load_panorama
     from panodepth.io.inputs import collect_inputs
 
+    problem = check_options(cfg)  # before any file is read or written
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         items = collect_inputs(cfg.inputs)
     except InputError as err:
@@ -66,33 +89,142 @@ def run(cfg: Namespace) -> int:
         print("panodepth project: no inputs (give files, folders, list files or --pattern)",
               file=sys.stderr)  # fmt: skip
         return 2
+    options, files = job_options(cfg), output_files(cfg)
     failed = skipped = 0
     for name, path in sources:
         target = Path(cfg.out) / name
-        if (target / "summary.json").exists() and not cfg.overwrite:
-            print(f"{name}: done already, skipped ({target})")
+        paths = {"sidecar": target / "summary.json", **{f: target / f for f in files}}
+        try:
+            job = project_job(path, options)
+        except OSError as err:  # missing, or vanished since it was listed
+            why = "file not found" if isinstance(err, FileNotFoundError) else err.strerror
+            print(f"error: {path}: {why or err}", file=sys.stderr)
+            failed += 1
+            continue
+        if not cfg.overwrite and finished(paths, job):
+            print(f"{name}: done already, skipped (same image and options; {target})")
             skipped += 1
             continue
         try:
             pano = (
                 direction_pattern(cfg.height) if path is None else load_panorama(path, cfg.height)
             )
+            remove_unlisted(target, listed_files(paths["sidecar"]), files)
             summary = project_one(pano, target, cfg)
+            summary.update(source=str(path) if path else "direction_pattern", files=files, job=job)
+            text = json.dumps(summary, indent=2)
+            atomic_save(paths["sidecar"], lambda f, t=text: f.write(t.encode()))
         except (PanoramaError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             failed += 1
             continue
-        summary["source"] = str(path) if path else "direction_pattern"
-        text = json.dumps(summary, indent=2)
-        atomic_save(target / "summary.json", lambda f, t=text: f.write(t.encode()))
+        except OSError as err:  # WriteError names the file and says why
+            print(f"error: {path or name}: could not write outputs ({err})", file=sys.stderr)
+            failed += 1
+            continue
         print(f"{name}: cube round trip mean |err| {summary['roundtrip_mean_abs']:.2e} → {target}")
     done = len(sources) - failed - skipped
     print(f"projected {done}, failed {failed}, skipped {skipped} → {cfg.out}")
     return 1 if failed else 0
 
 
+def check_options(cfg: Namespace) -> str | None:
+    """The first option that cannot work, as a message (None if all can)."""
+    from panodepth.checks import CheckError, check_fov
+
+    if cfg.height < MIN_HEIGHT:
+        return f"--height must be at least {MIN_HEIGHT}, got {cfg.height}"
+    if cfg.face_size is not None and cfg.face_size < 2:
+        return f"--face_size must be at least 2 (or left out for H/2), got {cfg.face_size}"
+    if not -1 <= cfg.tangent_level <= MAX_TANGENT_LEVEL:
+        return (
+            f"--tangent_level must be -1 (none) or 0–{MAX_TANGENT_LEVEL}, got {cfg.tangent_level}"
+        )
+    if cfg.fov is not None:
+        try:
+            check_fov(cfg.fov, "--fov")
+        except CheckError as err:
+            return str(err)
+    return out_folder_problem(cfg.out, "--out")
+
+
+def out_folder_problem(out: str, label: str) -> str | None:
+    """Why ``out`` cannot be an output folder (it, or the first of its parents that exists,
+    is a file), or None; ``label`` names the option (shared with ``panodepth synth``)."""
+    for folder in (Path(out), *Path(out).parents):
+        if folder.exists():
+            if folder.is_dir():
+                return None
+            if folder == Path(out):
+                return f"{label} {out} is a file; give a folder (it is created if missing)"
+            return f"{label} {out}: {folder} is a file, not a folder"
+    return None
+
+
+def job_options(cfg: Namespace) -> dict:
+    """The options that change the outputs, as summary.json's job records them."""
+    return {
+        "height": cfg.height, "face_size": cfg.face_size or cfg.height // 2,
+        "layout": cfg.layout, "rotate": cfg.rotate, "fov": cfg.fov,
+        "tangent_level": cfg.tangent_level,
+    }  # fmt: skip
+
+
+def project_job(path: Path | None, options: dict) -> dict:
+    """The job of one input (:func:`panodepth.inference.outputs.job_record`: the source file
+    with its size and modification time, and the options; no model); the test pattern has
+    no file."""
+    from panodepth.inference.outputs import job_record
+
+    if path is None:
+        return json.loads(json.dumps({"source": "direction_pattern", "options": options}))
+    return job_record(path, None, options)
+
+
+def output_files(cfg: Namespace) -> list[str]:
+    """The files :func:`project_one` writes for these options, relative to OUT/<name>/
+    (summary.json aside)."""
+    files = [*_cube_files("cube", cfg.layout), "cube_roundtrip.png", "cube_roundtrip_error.png"]
+    if cfg.rotate is not None:
+        files += ["rotated.png", *_cube_files("rotated_cube", cfg.layout)]
+    if cfg.fov is not None:
+        files.append("perspective.png")
+    if cfg.tangent_level >= 0:
+        files.append(f"tangent_level{cfg.tangent_level}.png")
+    return files
+
+
+def listed_files(summary: Path) -> list[str]:
+    """The files a previous run listed in ``summary`` (none if it lists none or is unreadable)."""
+    try:
+        files = json.loads(summary.read_text()).get("files")
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+
+
+def remove_unlisted(target: Path, old: list[str], new: list[str]) -> None:
+    """Remove the files of ``old`` (a previous run's list) that ``new`` does not write, and
+    the folders that leaves empty; names that leave ``target`` are ignored."""
+    for name in sorted(set(old) - set(new)):
+        rel = PurePosixPath(name)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            continue
+        path = target.joinpath(*rel.parts)
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+        for folder in path.parents:
+            if folder == target or target not in folder.parents:
+                break
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                break
+
+
 def project_one(pano: torch.Tensor, target: Path, cfg: Namespace) -> dict:
-    """Write the projections of one 3×H×W panorama into ``target``; return the summary."""
+    """Write the projections of one 3×H×W panorama into ``target`` (the files of
+    :func:`output_files`); return the summary."""
     import torch
 
     from panodepth import geometry as geo
@@ -137,14 +269,23 @@ def project_one(pano: torch.Tensor, target: Path, cfg: Namespace) -> dict:
     return summary
 
 
+def _cube_files(stem: str, layout: str) -> list[str]:
+    """The files of one cube map in ``layout``, relative to the input's folder."""
+    from panodepth.geometry.cube import FACE_NAMES
+
+    if layout == "faces":
+        return [f"{stem}/{face}.png" for face in FACE_NAMES]
+    return [f"{stem}_{layout}.png"]
+
+
 def _write_cube(target: Path, stem: str, faces: torch.Tensor, layout: str) -> None:
     from panodepth import geometry as geo
     from panodepth.io.images import write_png
 
-    if layout == "dice":
-        write_png(target / f"{stem}_dice.png", geo.cube_to_dice(faces)[0])
-    elif layout == "horizon":
-        write_png(target / f"{stem}_horizon.png", geo.cube_to_horizon(faces)[0])
+    if layout == "faces":
+        images = [face[0] for face in geo.cube_to_dict(faces).values()]
     else:
-        for name, face in geo.cube_to_dict(faces).items():
-            write_png(target / stem / f"{name}.png", face[0])
+        join = geo.cube_to_dice if layout == "dice" else geo.cube_to_horizon
+        images = [join(faces)[0]]
+    for name, image in zip(_cube_files(stem, layout), images, strict=True):
+        write_png(target / name, image)

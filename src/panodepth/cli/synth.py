@@ -2,7 +2,8 @@
 
 Writes OUT/rgb/*.png, OUT/depth/*.png (16-bit range, 1 mm per unit, 0 = invalid),
 OUT/mask/*.png (0 valid, 1 sky, 2 watermark), OUT/list.txt and OUT/meta.json.
-Re-running skips finished samples; files are written atomically.
+Re-running skips finished samples; files are written atomically. OUT must be a folder (it is
+created if missing); a file that cannot be written is reported in one line (exit code 1).
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ def run(cfg: Namespace) -> int:
     from panodepth.data.synthetic import synthesize  # lazy: `panodepth --help` stays fast
     from panodepth.data.synthetic.dataset import finished_samples
 
+    from .project import out_folder_problem
+
+    problem = out_folder_problem(cfg.out, "OUT")  # before anything is rendered or written
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         height, _ = parse_size(cfg.size)
         before = finished_samples(cfg.out, cfg.count) if cfg.count > 0 else 0
@@ -59,6 +66,9 @@ def run(cfg: Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # WriteError names the file and says why
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     made = cfg.count - before
     print(f"{cfg.count} {cfg.domain} panoramas → {listing} ({made} written, {before} were done)")
     return 0

@@ -15,7 +15,7 @@ import yaml
 from jsonargparse import ArgumentParser
 from torch.utils.data import Dataset
 
-from .datasets.base import DatasetError
+from .datasets.base import DEPTH_SUFFIXES, DatasetError
 
 
 def dataset_spec(config: dict[str, Any], source: str = "") -> dict[str, Any]:
@@ -64,7 +64,7 @@ def dataset_from_config(path: str | os.PathLike, **overrides: Any) -> Dataset:
 
 LAYOUTS = (
     "a YAML dataset spec or training config (.yaml/.yml)",
-    "a list file (.txt/.lst/.list: 'rgb depth' per line; PNG depth needs its scale)",
+    "a list file (.txt/.lst/.list: 'rgb depth' per line; PNG depth needs --depth_scale)",
     "a `panodepth synth` folder (meta.json)",
     "a Stanford2D3D folder (area_* folders)",
     "a Structured3D folder (scene_* folders)",
@@ -85,9 +85,10 @@ def dataset_from_source(
     layout is recognised.
 
     Raises:
-        DatasetError: a missing source, or one that is none of the layouts (all are named).
+        DatasetError: a missing source, one that is none of the layouts (all are named), or
+            a list file of PNG depth without ``depth_scale`` (``--depth_scale`` is named).
     """
-    from panodepth.io.inputs import LIST_SUFFIXES
+    from panodepth.io.inputs import IMAGE_SUFFIXES, LIST_SUFFIXES
 
     from .datasets import (
         ListDataset,
@@ -104,9 +105,21 @@ def dataset_from_source(
             raise DatasetError(f"{path}: dataset config not found")
         return dataset_from_config(path, **({"height": height} if height else {}))
     if path.suffix.lower() in LIST_SUFFIXES:
+        if depth_scale is None:
+            _require_depth_scale(path)
         return ListDataset(path, depth_scale=depth_scale, **common)
+    if not path.exists():
+        raise DatasetError(f"{path}: not found; --data takes {'; '.join(LAYOUTS)}")
     if not path.is_dir():
-        raise DatasetError(f"{path}: not found (expected {'; '.join(LAYOUTS)})")
+        single = (
+            " (for single panoramas, write a list file of 'rgb depth' lines)"
+            if path.suffix.lower() in IMAGE_SUFFIXES + DEPTH_SUFFIXES
+            else ""
+        )
+        raise DatasetError(
+            f"{path}: exists, but a {path.suffix or 'suffix-less'} file is not a --data "
+            f"source{single}; --data takes {'; '.join(LAYOUTS)}"
+        )
     root = path / "Structured3D" if (path / "Structured3D").is_dir() else path
     if (path / "meta.json").is_file():
         return SyntheticPanoramas(path, **common)
@@ -120,3 +133,18 @@ def dataset_from_source(
         raise DatasetError(
             f"{path}: not a dataset layout panodepth knows; --data takes {'; '.join(LAYOUTS)}"
         ) from None
+
+
+def _require_depth_scale(list_file: Path) -> None:
+    """Raise when the list file's depth PNGs have no scale, naming the option that gives it
+    (:class:`~.datasets.ListDataset` names its argument, ``depth_scale=``)."""
+    from .datasets.listfile import pair_records
+
+    if any(
+        r.depth is not None and r.depth.suffix.lower() == ".png" for r in pair_records(list_file)
+    ):
+        raise DatasetError(
+            f"{list_file}: its depth PNGs need a scale: pass --depth_scale (metres per PNG "
+            "step, e.g. 0.001 for millimetres, 0.00025 for Matterport3D, 0.001953125 for "
+            "Stanford2D3D); the scale is never guessed"
+        )

@@ -21,19 +21,15 @@ import torch
 
 from panodepth.io.atomic import atomic_save
 from panodepth.io.images import write_png
+from panodepth.metrics import METRIC_LABELS
 from panodepth.metrics.align import align
 from panodepth.viz import colorize, mosaic
 
 from .pipeline import DemoResult
 
-COLUMNS = (
-    ("abs_rel", "AbsRel ↓"),
-    ("sq_rel", "SqRel ↓"),
-    ("rmse", "RMSE ↓"),
-    ("rmse_log10", "RMSElog ↓"),
-    ("delta1", "δ1 ↑"),
-    ("delta2", "δ2 ↑"),
-    ("delta3", "δ3 ↑"),
+COLUMNS = tuple(
+    (name, METRIC_LABELS[name])
+    for name in ("abs_rel", "sq_rel", "rmse", "rmse_log10", "delta1", "delta2", "delta3")
 )
 
 

@@ -8,7 +8,9 @@ depth under an explicit protocol of :mod:`panodepth.metrics` (``paper``, ``relea
 Pixels the model predicts as invalid (disparity 0 or not finite: sky in teacher mode, the
 border of a resize) are not scored as depth 0 or infinity: they are left out, and counted —
 ``coverage`` is the share of the scored GT pixels that have a valid prediction, per image
-and overall. An image without any valid GT pixel is not scored, with a warning naming it.
+and overall. An image without any valid GT pixel (or without any valid prediction) is not
+scored, with a warning naming it; when no image can be scored there is no result, and
+:func:`evaluate_dataset` raises a :class:`ValueError` rather than return means of nothing.
 Batches of panoramas of different sizes are resized to the first one's size (bilinear RGB,
 nearest depth and masks). The JSON form is standard JSON (no NaN or Infinity).
 """
@@ -39,9 +41,19 @@ class EvaluationReport:
     coverage: float = 1.0  # share of scored GT pixels with a valid prediction (all images)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def scored(self) -> int:
+        """Images in the means (the others were skipped, each with a warning)."""
+        return sum(row["metrics"] is not None for row in self.per_image)
+
+    @property
+    def skipped(self) -> int:
+        """Images not scored: no valid GT pixel, or no valid prediction on one."""
+        return len(self.per_image) - self.scored
+
     def to_json(self) -> dict[str, Any]:
         return {"protocol": self.protocol, "model": self.model, "images": len(self.per_image),
-                "metrics": _finite(self.summary), "coverage": self.coverage,
+                "scored": self.scored, "metrics": _finite(self.summary), "coverage": self.coverage,
                 "warnings": self.warnings, "per_image": self.per_image}  # fmt: skip
 
 
@@ -79,7 +91,12 @@ def evaluate_dataset(
     num_workers: int = 0,
     progress: bool = True,
 ) -> EvaluationReport:
-    """Metrics of ``predictor`` on every panorama of a labeled ``dataset``."""
+    """Metrics of ``predictor`` on every panorama of a labeled ``dataset``.
+
+    Raises:
+        ValueError: the dataset is not labeled, a file of it cannot be read, or no panorama
+            can be scored (no valid GT pixel, or no valid prediction, on every one).
+    """
     acc = DepthMetrics(protocol, "disparity", max_depth)
     per_image: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -110,7 +127,27 @@ def evaluate_dataset(
             row = _finite({m: float(metrics[m][i]) for m in METRIC_NAMES}) if has_valid[i] else None
             per_image.append({"name": name, "metrics": row, "coverage": k / n if n else None})
     coverage = covered / scored if scored else 0.0
-    return EvaluationReport(protocol, predictor.name, acc.compute(), per_image, coverage, notes)
+    report = EvaluationReport(protocol, predictor.name, acc.compute(), per_image, coverage, notes)
+    if report.scored == 0:
+        raise ValueError(_nothing_scored(dataset, per_image, max_depth))
+    return report
+
+
+def _nothing_scored(dataset: Dataset, per_image: list[dict[str, Any]], max_depth: float) -> str:
+    """The one-line error when no panorama of ``dataset`` could be scored."""
+    source = getattr(dataset, "source", "") or type(dataset).__name__
+    if not per_image:
+        return f"{source}: no panoramas to evaluate"
+    n = len(per_image)
+    no_gt = sum(row["coverage"] is None for row in per_image)  # None: no valid GT pixel
+    why = []
+    if no_gt:
+        why.append(f"{no_gt} of {n} without a valid ground-truth pixel (depth 0 or over "
+                   f"{max_depth} m everywhere)")  # fmt: skip
+    if n - no_gt:
+        why.append(f"{n - no_gt} of {n} where the model predicts no valid pixel")
+    return (f"{source}: no panorama can be scored, so there are no metrics: "
+            f"{'; '.join(why)}; first: {per_image[0]['name']}")  # fmt: skip
 
 
 __all__ = ["EvaluationReport", "evaluate_dataset"]

@@ -22,13 +22,14 @@ from .align import (
     median_scale,
     release_crop_rows,
 )
-from .depth import METRIC_NAMES, per_image_metrics
+from .depth import METRIC_LABELS, METRIC_NAMES, per_image_metrics
 from .evaluate import DepthMetrics, evaluate, evaluate_per_image, evaluation_mask
 from .table import format_table
 
 __all__ = [
     "ALIGN_MODES",
     "CLAMP_MIN_DEPTH",
+    "METRIC_LABELS",
     "METRIC_NAMES",
     "DepthMetrics",
     "align",

@@ -47,6 +47,20 @@ METRIC_NAMES: tuple[str, ...] = (
 )
 """Names of the metrics, in the order of the tables."""
 
+METRIC_LABELS: dict[str, str] = {
+    "abs_rel": "AbsRel ↓",
+    "sq_rel": "SqRel ↓",
+    "rmse": "RMSE ↓",
+    "rmse_log10": "RMSElog ↓",
+    "rmse_log10p1": "RMSElog(+1) ↓",
+    "mae": "MAE ↓",
+    "log10": "log10 ↓",
+    "delta1": "δ1 ↑",
+    "delta2": "δ2 ↑",
+    "delta3": "δ3 ↑",
+}
+"""How people read each metric's name in a table (↓ lower is better, ↑ higher)."""
+
 
 def per_image_metrics(pred: Tensor, gt: Tensor, valid: Tensor) -> tuple[dict[str, Tensor], Tensor]:
     """All metrics of each image, over its valid pixels.

@@ -1,7 +1,9 @@
 """Markdown rendering of metric results.
 
 Conventions: columns follow :data:`~panodepth.metrics.METRIC_NAMES` (names not in it come
-after, in the dict's order); values are printed with a fixed number of decimals.
+after, in the dict's order), headed by their names or (``labels=True``) by
+:data:`~panodepth.metrics.depth.METRIC_LABELS`; values are printed with a fixed number of
+decimals.
 """
 
 from __future__ import annotations
@@ -9,11 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from .depth import METRIC_NAMES
+from .depth import METRIC_LABELS, METRIC_NAMES
 
 
 def format_table(
-    results: Mapping[str, float], digits: int = 4, header: bool = True, label: str | None = None
+    results: Mapping[str, float],
+    digits: int = 4,
+    header: bool = True,
+    label: str | None = None,
+    labels: bool = False,
 ) -> str:
     """Format metric results as a Markdown table row (with its header by default).
 
@@ -22,6 +28,7 @@ def format_table(
         digits: decimals printed.
         header: prepend the header line and the separator line.
         label: optional first column (e.g. the model name), headed "model".
+        labels: head the columns "AbsRel ↓", "δ1 ↑", … (for people) instead of the names.
 
     Returns:
         The lines joined by newlines, without a trailing newline.
@@ -51,6 +58,8 @@ def format_table(
     row = "| " + " | ".join(cells) + " |"
     if not header:
         return row
+    if labels:
+        names = [METRIC_LABELS.get(n, n) for n in names]
     head = "| " + " | ".join(names) + " |"
     rule = "|" + "|".join(["---:"] * len(names)) + "|"
     return "\n".join((head, rule, row))
