@@ -107,3 +107,63 @@ def test_output_paths_and_sidecar(tmp_path):
         outputs.output_paths(tmp_path, "a", ["jpg"])
     outputs.write_sidecar(paths["sidecar"], {"scale": 0.5})
     assert json.loads(paths["sidecar"].read_text()) == {"scale": 0.5}
+
+
+def sphere_rays(h: int, w: int) -> np.ndarray:
+    """(H, W, 3) rays of geometry/sphere.py's pixel centres, written out for any W."""
+    lon = ((np.arange(w) + 0.5) / w * 2 * np.pi - np.pi)[None, :]
+    lat = (np.pi / 2 - (np.arange(h) + 0.5) / h * np.pi)[:, None]
+    return np.stack(np.broadcast_arrays(np.cos(lat) * np.sin(lon), -np.sin(lat),
+                                        np.cos(lat) * np.cos(lon)), -1)  # fmt: skip
+
+
+def test_point_cloud_of_a_near_2to1_map_puts_every_pixel_on_its_own_ray():
+    depth = depth_map(16, 33)  # an input within 2 % of 2:1, written at its own size
+    rgb = np.random.default_rng(1).random((3, 16, 33)).astype(np.float32)
+    xyz, _ = outputs.point_cloud(depth, rgb)
+    ok = depth > 0
+    assert len(xyz) == int(ok.sum())  # one point per valid pixel of the written map
+    expected = (depth[..., None] * sphere_rays(16, 33))[ok]
+    np.testing.assert_allclose(xyz, expected, atol=1e-6)
+    assert len(outputs.point_cloud(depth, rgb, stride=2)[0]) == int(ok[::2, ::2].sum())
+
+
+def test_mesh_of_a_near_2to1_map_is_built_on_its_2to1_resampling():
+    depth = np.full((16, 33), 2.5, np.float32)  # 33×16: meshed as 32×16
+    depth[8, 10] = 0  # an invalid pixel stays out of the resampled map
+    rgb = np.full((3, 16, 33), 0.5, np.float32)
+    mesh = outputs.depth_mesh(depth, rgb, depth > 0)
+    np.testing.assert_allclose(np.linalg.norm(mesh.vertices, axis=1), 2.5, rtol=1e-5)
+    assert len(mesh.vertices) <= 16 * 32 + 2 and len(mesh.faces) > 0
+    strided = outputs.depth_mesh(depth, rgb, depth > 0, stride=2)  # 32 columns: stride 2 fits
+    assert len(strided.vertices) <= 8 * 16 + 2
+
+
+def test_exact_equirect_resamples_near_2to1_maps_in_disparity_and_keeps_invalid_out():
+    import torch
+
+    depth = torch.full((8, 17), 4.0)
+    depth[:, 5:9] = 2.0
+    depth[3, 12] = 0.0
+    rgb = torch.rand(3, 8, 17)
+    d, colours, ok = outputs.exact_equirect(depth, rgb, depth > 0)
+    assert d.shape == ok.shape == (8, 16) and colours.shape == (3, 8, 16)
+    assert bool((d[ok] >= 2.0 - 1e-5).all() and (d[ok] <= 4.0 + 1e-5).all())
+    assert not bool(ok[3].all()) and bool(ok[:3].all())  # the hole, no 0 blended in
+    assert bool((d[~ok] == 0).all())
+    same = outputs.exact_equirect(d, colours, ok)  # already 2:1: as it is
+    assert same[0] is d and same[1] is colours and same[2] is ok
+
+
+def test_previous_files_are_only_the_outputs_the_old_sidecar_lists(tmp_path):
+    assert outputs.previous_files(tmp_path, "a") == []  # no sidecar
+    (tmp_path / "sub").mkdir()
+    sidecar = tmp_path / "sub" / "a.json"
+    listed = ["a.ply", "a_mesh.glb", "a.png", "a.json", "../b.png", "/etc/passwd", "b.ply",
+              "a.ply.bak", "notes.txt", 3]  # fmt: skip
+    sidecar.write_text(json.dumps({"files": listed}))
+    found = outputs.previous_files(tmp_path, "sub/a")
+    assert found == [tmp_path / "sub" / n for n in ("a.ply", "a_mesh.glb", "a.png")]
+    for broken in ("not json", "[1, 2]", '{"files": "a.ply"}'):
+        sidecar.write_text(broken)
+        assert outputs.previous_files(tmp_path, "sub/a") == []

@@ -17,6 +17,7 @@ from panodepth.inference import (
     resize_disparity,
     working_height,
 )
+from panodepth.inference.predictor import feather_weights
 
 
 def smooth_pano(b: int = 1, h: int = 32, seed: int = 0) -> torch.Tensor:
@@ -156,3 +157,57 @@ def test_student_predictor(student_ckpt, metric_ckpt):
     depth = metric(img)
     assert depth.shape == (1, 1, 48, 96)
     assert float(depth[depth > 0].min()) > 0 and float(depth.max()) <= 10.0 + 1e-4
+
+
+class Disagreeing(torch.nn.Module):
+    """A relative predictor whose copies disagree beyond a scale and a shift (call k adds
+    (k − 1)/2 × the blue channel) and whose copies after the first are invalid (0) where the
+    red channel is above ``threshold``: colours are smooth functions of the direction, so
+    that is one region of the sphere in every copy's frame (a stitched teacher's "≤ 0")."""
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.calls = 0
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        disp = pointwise(images) + 0.5 * (self.calls - 1) * images[:, 2:]
+        hole = (images[:, :1] > self.threshold) & (self.calls > 1)
+        return torch.where(hole, torch.zeros_like(disp), disp)
+
+
+def max_step(disp: torch.Tensor) -> float:
+    """The largest relative change between neighbouring pixels (across the seam too)."""
+    d = disp[0, 0]
+    across = (d.roll(-1, 1) / d - 1).abs()
+    down = (d[1:] / d[:-1] - 1).abs()
+    return float(torch.cat((across.flatten(), down.flatten())).max())
+
+
+def test_a_copy_invalid_on_a_region_fades_out_instead_of_leaving_a_hard_edge():
+    """The defect: a teacher-mode ensemble with a copy invalid on part of the ceiling drew a
+    hard-edged patch there (one copy less in the average: a jump of (that copy − the others'
+    mean)/K in one pixel). Copies now fade out towards their invalid regions."""
+    img = smooth_pano(h=128, seed=1)
+    threshold = float(img[:, 0].quantile(0.8))  # copies 1 and 2 invalid on 20 % of the sphere
+    rotations = ensemble_rotations(3, "full")
+    assert max_step(pointwise(img)) < 0.003  # the scene itself is smooth
+    hard = ensemble_disparity(Disagreeing(threshold), img, rotations, feather_deg=0)
+    assert max_step(hard) > 0.05  # what the hard 0/1 weights did: a 6 % step
+    out = ensemble_disparity(Disagreeing(threshold), img, rotations)
+    assert bool((out > 0).all()) and max_step(out) < 0.03
+
+
+def test_feather_weights_rise_from_the_border_wrap_the_seam_and_cross_the_poles():
+    valid = torch.ones(1, 1, 32, 64, dtype=torch.bool)
+    torch.testing.assert_close(feather_weights(valid, 2), torch.ones(1, 1, 32, 64))
+    valid[..., 10:20, :4] = False  # a hole at the seam
+    valid[..., :2, 20:24] = False  # and one at the north pole
+    w = feather_weights(valid, 2)
+    assert bool((w[~valid] == 0).all()) and bool((w[valid] > 0).all())
+    row = w[0, 0, 15]  # mid-hole: a ramp over 2·2 + 1 = 5 columns on both sides
+    torch.testing.assert_close(row[4:9], torch.tensor([0.2, 0.4, 0.6, 0.8, 1.0]))
+    torch.testing.assert_close(row[[63, 62, 58]], torch.tensor([0.2, 0.4, 1.0]))  # across
+    assert bool((w[0, 0, 0, 52:56] < 1).all())  # the pole hole's opposite meridian (+32)
+    assert bool((w[0, 0, 16, 30:40] == 1).all())  # far from both holes

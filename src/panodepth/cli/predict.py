@@ -29,12 +29,16 @@ the panorama's centre column looking along +z. The GLB is converted to glTF's co
 
 Sizes: panoramas run at --height × 2·height (students: rounded down to a multiple of 32);
 outputs come back at each input's own resolution (bilinear in disparity) unless
---native_size false. Inputs within 2 % of 2:1 are resized with a warning; unreadable or
+--native_size false. Inputs within 2 % of 2:1 are taken as full panoramas, stretched to 2:1
+to predict (with a warning) and written at their own size: point clouds put every pixel on
+its own ray, meshes are built on the depth resampled to exactly 2:1. Unreadable or
 non-panorama files are reported and skipped, the rest is done, and the exit code is 1.
 An input is skipped on a re-run only when its sidecar says it was made from the same image
 (path, size, modification time), the same model (file size and time) and the same options,
-and all its files are there; anything else redoes it (--overwrite: always). A file listed
-twice is predicted once.
+and all its files are there; anything else redoes it (--overwrite: always), and removes the
+files its old sidecar lists that the new run does not write. A file listed twice is
+predicted once. --fov and --teacher_input_size are for teacher mode: with --checkpoint they
+are ignored with a warning.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ import time
 from jsonargparse import ArgumentParser, Namespace
 
 FORMAT_CHOICES = ("png16", "npy", "exr", "preview")
+TEACHER_FOV = 110.0  # --fov's value in teacher mode when not given
+TEACHER_ONLY = ("fov", "teacher_input_size")  # options that only teacher mode uses
 
 
 def add_arguments(parser: ArgumentParser) -> None:
@@ -99,10 +105,15 @@ def add_arguments(parser: ArgumentParser) -> None:
         "--native_size", "--native-size", type=bool, default=True,
         help="write at each input's resolution (false: at the working size)",
     )  # fmt: skip
-    parser.add_argument("--fov", type=float, default=110.0, help="teacher mode: view FoV (°)")
+    parser.add_argument(
+        "--fov", type=float | None, default=None,
+        help="teacher mode: the six views' field of view in degrees, in [90, 170) (left out: "
+        f"{TEACHER_FOV:g})",
+    )  # fmt: skip
     parser.add_argument(
         "--teacher_input_size", "--teacher-input-size", type=int | None, default=None,
-        help="teacher mode: the teacher's input size (default: the teacher's own, 518)",
+        help="teacher mode: the side the teacher's input is resized to (left out: the "
+        "teacher's own, from its weights)",
     )  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps, …")
     parser.add_argument(
@@ -124,6 +135,10 @@ def run(cfg: Namespace) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    for name in TEACHER_ONLY:
+        if cfg.checkpoint is not None and getattr(cfg, name) is not None:
+            print(f"warning: --{name} has no effect with a student (--checkpoint); it is "
+                  "for teacher mode (--teacher)", file=sys.stderr)  # fmt: skip
     try:
         items = collect_inputs(cfg.inputs)
     except InputError as err:
@@ -151,15 +166,18 @@ def run(cfg: Namespace) -> int:
     skipped = len(items) - len(todo) - failed
     start = time.perf_counter()
     if not todo:
-        print(f"predicted 0, failed {failed}, skipped {skipped} (all done already)")
+        done = "" if failed else " (all done already)"  # not when an input failed
+        print(f"predicted 0, failed {failed}, skipped {skipped}{done}")
         return 1 if failed else 0
     try:
         predictor = api.build_predictor(
             checkpoint=cfg.checkpoint, teacher=cfg.teacher, height=cfg.height,
             ensemble=cfg.ensemble, ensemble_mode=cfg.ensemble_mode, device=cfg.device,
-            batch_size=cfg.batch_size, seed=cfg.seed, fov_deg=cfg.fov,
+            batch_size=cfg.batch_size, seed=cfg.seed,
+            fov_deg=TEACHER_FOV if cfg.fov is None else cfg.fov,
             teacher_options=(
-                {"input_size": cfg.teacher_input_size} if cfg.teacher_input_size else None
+                None if cfg.teacher_input_size is None
+                else {"input_size": cfg.teacher_input_size}
             ),
         )  # fmt: skip
     except (ValueError, TypeError, OSError) as err:
@@ -202,9 +220,8 @@ BIG_PIXELS = 32 * 2**20  # above this, predict says when it starts writing an in
 
 def check_options(cfg: Namespace) -> str | None:
     """The first option that cannot work, as a message (None if all can)."""
-    from pathlib import Path
-
     from panodepth.checks import CheckError, check_device
+    from panodepth.inference.teacher_stitch import FOV_RANGE
 
     try:
         check_device(cfg.device, "--device")
@@ -217,12 +234,22 @@ def check_options(cfg: Namespace) -> str | None:
             return f"--{name} must be at least 1, got {getattr(cfg, name)}"
     if cfg.max_points is not None and cfg.max_points < 1:
         return f"--max_points must be at least 1 (or left out for all), got {cfg.max_points}"
+    if cfg.teacher_input_size is not None and cfg.teacher_input_size < 1:
+        return (
+            "--teacher_input_size must be at least 1 (or left out for the teacher's own), "
+            f"got {cfg.teacher_input_size}"
+        )
+    low, high = FOV_RANGE
+    if cfg.teacher is not None and cfg.fov is not None and not low <= cfg.fov < high:
+        return (
+            f"--fov must be in [{low:g}, {high:g}) degrees (the six views must cover the "
+            f"sphere), got {cfg.fov:g}"
+        )
     if cfg.height < 32:
         return f"--height must be at least 32, got {cfg.height}"
-    out = Path(cfg.out)
-    if out.exists() and not out.is_dir():
-        return f"--out {out} is a file; give a folder (it is created if missing)"
-    return None
+    from panodepth.io.atomic import output_folder_problem
+
+    return output_folder_problem(cfg.out, "--out")
 
 
 def job_options(cfg: Namespace) -> dict:
@@ -230,7 +257,7 @@ def job_options(cfg: Namespace) -> dict:
     return {
         "height": cfg.height, "ensemble": cfg.ensemble, "ensemble_mode": cfg.ensemble_mode,
         "seed": cfg.seed, "median_depth": cfg.median_depth, "native_size": cfg.native_size,
-        "fov": cfg.fov if cfg.teacher else None,
+        "fov": (TEACHER_FOV if cfg.fov is None else cfg.fov) if cfg.teacher else None,
         "teacher_input_size": cfg.teacher_input_size if cfg.teacher else None,
         "formats": sorted(cfg.formats), "ply": cfg.ply, "glb": cfg.glb, "mesh": cfg.mesh,
         "stride": cfg.stride, "max_points": cfg.max_points,

@@ -17,11 +17,12 @@ OUT/sub/b/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jsonargparse import ArgumentParser, Namespace
@@ -109,7 +110,7 @@ def run(cfg: Namespace) -> int:
             pano = (
                 direction_pattern(cfg.height) if path is None else load_panorama(path, cfg.height)
             )
-            remove_unlisted(target, listed_files(paths["sidecar"]), files)
+            remove_unlisted(target, files)
             summary = project_one(pano, target, cfg)
             summary.update(source=str(path) if path else "direction_pattern", files=files, job=job)
             text = json.dumps(summary, indent=2)
@@ -145,20 +146,9 @@ def check_options(cfg: Namespace) -> str | None:
             check_fov(cfg.fov, "--fov")
         except CheckError as err:
             return str(err)
-    return out_folder_problem(cfg.out, "--out")
+    from panodepth.io.atomic import output_folder_problem
 
-
-def out_folder_problem(out: str, label: str) -> str | None:
-    """Why ``out`` cannot be an output folder (it, or the first of its parents that exists,
-    is a file), or None; ``label`` names the option (shared with ``panodepth synth``)."""
-    for folder in (Path(out), *Path(out).parents):
-        if folder.exists():
-            if folder.is_dir():
-                return None
-            if folder == Path(out):
-                return f"{label} {out} is a file; give a folder (it is created if missing)"
-            return f"{label} {out}: {folder} is a file, not a folder"
-    return None
+    return output_folder_problem(cfg.out, "--out")
 
 
 def job_options(cfg: Namespace) -> dict:
@@ -194,32 +184,34 @@ def output_files(cfg: Namespace) -> list[str]:
     return files
 
 
-def listed_files(summary: Path) -> list[str]:
-    """The files a previous run listed in ``summary`` (none if it lists none or is unreadable)."""
-    try:
-        files = json.loads(summary.read_text()).get("files")
-    except (OSError, ValueError, AttributeError):
-        return []
-    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+def possible_files() -> list[str]:
+    """Every file :func:`output_files` can name, whatever the options."""
+    layouts = ("dice", "horizon", "faces")
+    files = [
+        f
+        for layout in layouts
+        for stem in ("cube", "rotated_cube")
+        for f in _cube_files(stem, layout)
+    ]
+    files += ["cube_roundtrip.png", "cube_roundtrip_error.png", "rotated.png", "perspective.png"]
+    return files + [f"tangent_level{level}.png" for level in range(MAX_TANGENT_LEVEL + 1)]
 
 
-def remove_unlisted(target: Path, old: list[str], new: list[str]) -> None:
-    """Remove the files of ``old`` (a previous run's list) that ``new`` does not write, and
-    the folders that leaves empty; names that leave ``target`` are ignored."""
-    for name in sorted(set(old) - set(new)):
-        rel = PurePosixPath(name)
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+def remove_unlisted(target: Path, new: list[str]) -> None:
+    """Remove the files that the previous run's summary.json lists and ``new`` does not
+    (only names this command can write: :func:`panodepth.inference.outputs.listed_outputs`),
+    and the folders that leaves empty."""
+    from panodepth.inference.outputs import listed_outputs
+
+    possible = {name: target / name for name in possible_files()}
+    keep = {possible.get(name) for name in new}
+    for path in listed_outputs(target / "summary.json", possible):
+        if path in keep:
             continue
-        path = target.joinpath(*rel.parts)
-        if path.is_file() and not path.is_symlink():
-            path.unlink()
-        for folder in path.parents:
-            if folder == target or target not in folder.parents:
-                break
-            try:
-                folder.rmdir()  # only if empty
-            except OSError:
-                break
+        path.unlink(missing_ok=True)
+        if path.parent != target:
+            with contextlib.suppress(OSError):  # a layout's own folder (cube/), if empty
+                path.parent.rmdir()
 
 
 def project_one(pano: torch.Tensor, target: Path, cfg: Namespace) -> dict:

@@ -44,10 +44,9 @@ def parse_size(size: str) -> tuple[int, int]:
 def run(cfg: Namespace) -> int:
     from panodepth.data.synthetic import synthesize  # lazy: `panodepth --help` stays fast
     from panodepth.data.synthetic.dataset import finished_samples
+    from panodepth.io.atomic import output_folder_problem
 
-    from .project import out_folder_problem
-
-    problem = out_folder_problem(cfg.out, "OUT")  # before anything is rendered or written
+    problem = output_folder_problem(cfg.out, "OUT")  # before anything is rendered or written
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

@@ -155,8 +155,21 @@ def _load(item: InputItem | ArrayInput, k: int) -> tuple[torch.Tensor, torch.Ten
         own = img
     else:
         own = read_rgb(item.path)
-        img = as_panorama(own, item.path)
+        with warnings.catch_warnings():  # predict_iter's note also says what is written
+            warnings.filterwarnings("ignore", message=r".*is not exactly 2:1")
+            img = as_panorama(own, item.path)
     return img, own
+
+
+def _near_panorama_note(item: InputItem, own: torch.Tensor, working: int | None) -> str:
+    """The warning for a file near 2:1 but not exactly: what is done with it (``working``:
+    the working height when outputs are written at that size, else None)."""
+    h, w = own.shape[-2:]
+    size = f"{w}×{h}" if working is None else f"the working size, {2 * working}×{working}"
+    return (
+        f"{_source_name(item)}: {w}×{h} is not exactly 2:1; taken as a full 360°×180° "
+        f"panorama (stretched to 2:1 to predict), outputs written at {size}"
+    )
 
 
 def _to_height(img: torch.Tensor, height: int) -> torch.Tensor:
@@ -202,6 +215,9 @@ def predict_iter(
                 img = own = None
                 error = str(err)
         notes = [str(w.message) for w in caught]  # kept for failed inputs too
+        if own is not None and own.shape[-1] != 2 * own.shape[-2]:  # a file near 2:1
+            working = None if native_size else predictor.height
+            notes.append(_near_panorama_note(item, own, working))
         pending.append((item, img, own, notes, error))
         if sum(p[1] is not None for p in pending) == predictor.batch_size:
             yield from _run_batch(pending, predictor, native_size, median_depth)
@@ -334,7 +350,9 @@ def write_result(
     ``job``: what made the files (source file, model, options: :func:`.outputs.job_record`),
     kept in the sidecar, from which a re-run decides whether the input is done
     (:func:`.outputs.finished`). A failure (or Ctrl-C) while writing removes the input's
-    files written so far; hidden temporary files of a killed run are removed first.
+    files written so far; hidden temporary files of a killed run are removed first, and so
+    are the files that the input's previous sidecar lists and this call does not write (a
+    ``.ply`` of a run with ``ply=True`` redone without it: :func:`.outputs.previous_files`).
 
     ``mesh``: also ``<name>_mesh.glb`` and ``<name>_mesh.ply``, the triangle mesh of the
     prediction (every ``stride``-th pixel; :func:`.outputs.depth_mesh`).
@@ -350,6 +368,9 @@ def write_result(
     paths = outputs.output_paths(out_dir, result.name, tuple(formats), ply, glb, mesh)
     for path in paths.values():
         remove_stale_temporaries(path)  # left by a killed run
+    for path in outputs.previous_files(out_dir, result.name):
+        if path not in paths.values():  # written by the run before, not by this one
+            path.unlink(missing_ok=True)
     try:
         _write_files(result, paths, ply, glb, stride, max_points, mesh, job)
     except BaseException:
@@ -409,6 +430,12 @@ def _write_files(
             "rule": "panodepth.geometry.mesh: seam wrapped, poles closed, a triangle is cut "
             "when its range ratio max/min exceeds 1 + 6·π/h (h = rows used)",
         }
+        height, width = depth.shape
+        if width != 2 * height:
+            meta["mesh"]["grid"] = (
+                f"{2 * height}×{height}: the {width}×{height} depth resampled to 2:1 "
+                "(bilinear in disparity)"
+            )
         meta["glb_frame"] = outputs.GLB_FRAME_DOC
     meta["files"] = sorted(p.name for k, p in paths.items() if k != "sidecar")
     if job is not None:

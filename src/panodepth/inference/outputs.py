@@ -12,7 +12,9 @@ write is atomic (:func:`panodepth.io.atomic.atomic_save`):
 * ``<name>.json``: the sidecar (scale, units, ``kind: "range"``, ``metric``, source,
   model, sizes, files, camera frame, and the ``job`` that made the files: source file with
   size and modification time, model, options). Written last; a re-run skips an input only
-  when its sidecar records the same job and all its files exist (:func:`finished`).
+  when its sidecar records the same job and all its files exist (:func:`finished`); one
+  that redoes it removes the files the old sidecar lists that it does not write again
+  (:func:`previous_files`).
 * ``<name>.npy``: float32 depth (H, W), 0 = invalid (:mod:`panodepth.io.npy`);
   ``<name>.exr``: the same as a single-channel float32 OpenEXR (channel ``"Z"``, ZIP
   compression; :mod:`panodepth.io.exr`).
@@ -24,6 +26,12 @@ write is atomic (:func:`panodepth.io.atomic.atomic_save`):
   convention (y up, the view along −z): ``(x, y, z)_gltf = (x, −y, −z)_ours``, a 180°
   rotation about x (right-handed either way), so that a glTF viewer opening the file with
   its default orientation is upright and looks at the panorama's centre.
+* ``<name>_mesh.glb``, ``<name>_mesh.ply``: the triangle mesh (:func:`depth_mesh`).
+
+A near-2:1 map (an input within 2 % of 2:1, written at its own size, e.g. 1181×591) spans
+the full sphere like any equirect map: its point cloud puts every pixel on its own ray
+(:func:`point_cloud`), its mesh is built on the map resampled to exactly 2:1
+(:func:`exact_equirect`).
 
 Depth is always *range* (distance along the ray), in metres for metric models and in
 relative units (median 1 unless scaled) for relative ones; see :mod:`.predictor`.
@@ -33,6 +41,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -76,6 +85,30 @@ def output_paths(
         paths["mesh_ply"] = base.with_name(base.name + "_mesh.ply")
     paths["sidecar"] = base.with_name(base.name + ".json")
     return paths
+
+
+def previous_files(out_dir: str | os.PathLike, name: str) -> list[Path]:
+    """The files that ``name``'s existing sidecar lists (its ``files``), as paths: those a
+    previous run wrote for this input. Only names that :func:`output_paths` can give this
+    input count (``<name>.ply``, ``<name>_preview.png``, …), so a sidecar edited by hand
+    cannot point anywhere else; no sidecar, or an unreadable one, lists nothing."""
+    every = output_paths(out_dir, name, FORMATS, ply=True, glb=True, mesh=True)
+    sidecar = every.pop("sidecar")
+    return listed_outputs(sidecar, {p.name: p for p in every.values()})
+
+
+def listed_outputs(sidecar: Path, possible: Mapping[str, Path]) -> list[Path]:
+    """The files that ``sidecar`` (a previous run's JSON) lists under ``files`` and that are
+    among ``possible`` (listed name → path: every file the command can write for the input),
+    so a hand-edited sidecar cannot point anywhere else; none without a readable sidecar.
+    Shared by ``predict`` (:func:`previous_files`) and ``project``."""
+    try:
+        listed = json.loads(sidecar.read_text()).get("files")
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(listed, list):
+        return []
+    return [possible[f] for f in listed if isinstance(f, str) and f in possible]
 
 
 def model_identity(source: str | os.PathLike) -> str:
@@ -179,9 +212,14 @@ def point_cloud(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coloured 3-D points of an equirect range map, in the camera frame of geometry.sphere.
 
+    Every pixel is one point on its own ray (:func:`panodepth.geometry.equirect_rays`: the
+    pixel centres of a W×H map spanning 360° × 180°), so a near-2:1 map (a 1181×591 input
+    written at its own size) gives exact points too, one per valid pixel.
+
     Args:
-        depth: (H, W) range (W = 2·H), 0 = invalid; rgb: (3, H, W) float in [0, 1] at the
-            same size; valid: optional (H, W) mask (pixels with depth ≤ 0 are always dropped).
+        depth: (H, W) range (W = 2·H, or near it), 0 = invalid; rgb: (3, H, W) float in
+            [0, 1] at the same size; valid: optional (H, W) mask (pixels with depth ≤ 0 are
+            always dropped).
         stride: keep every ``stride``-th row and column.
         max_points: keep at most this many points (evenly spaced over the valid ones).
 
@@ -194,7 +232,7 @@ def point_cloud(
     if valid is not None:
         ok &= torch.as_tensor(np.asarray(valid)).reshape(d.shape).bool()
     d = torch.where(ok, d, torch.zeros_like(d))
-    xyz = geo.range_to_points(d[None, None])[0]  # (H, W, 3)
+    xyz = d[..., None] * geo.equirect_rays(*d.shape, dtype=d.dtype)  # (H, W, 3), any W
     if stride > 1:
         xyz, ok, colours = (
             xyz[::stride, ::stride],
@@ -260,14 +298,21 @@ def depth_mesh(
 ):
     """The coloured triangle mesh of an equirect range map (``trimesh.Trimesh`` in our camera
     frame; :func:`panodepth.geometry.mesh.equirect_mesh`: seam wrapped, poles closed,
-    triangles across depth discontinuities removed, unused vertices dropped)."""
+    triangles across depth discontinuities removed, unused vertices dropped).
+
+    The mesh is built on an exact 2:1 grid: a near-2:1 map (H×W, W ≠ 2·H) is first
+    resampled to H × 2·H (:func:`exact_equirect`), since the mesh's grid, its seam and its
+    ``stride`` are defined on W = 2·H."""
     import trimesh
 
     from panodepth.geometry.mesh import equirect_mesh
 
     d = torch.from_numpy(as_depth_map(depth))
     colours = torch.as_tensor(np.asarray(rgb, dtype=np.float32)).reshape(3, *d.shape)
-    ok = None if valid is None else torch.as_tensor(np.asarray(valid)).reshape(d.shape).bool()
+    ok = torch.isfinite(d) & (d > 0)
+    if valid is not None:
+        ok &= torch.as_tensor(np.asarray(valid)).reshape(d.shape).bool()
+    d, colours, ok = exact_equirect(d, colours, ok)
     mesh = equirect_mesh(d, ok, stride=stride)
     cols = (colours[:, ::stride, ::stride].reshape(3, -1).T.clamp(0, 1) * 255 + 0.5).to(torch.uint8)
     pixel = mesh.pixels.clamp_min(0)
@@ -281,6 +326,33 @@ def depth_mesh(
     if len(out.faces) == 0:
         raise ValueError("no triangle to write (the prediction is all invalid)")
     return out
+
+
+def exact_equirect(
+    depth: torch.Tensor, rgb: torch.Tensor, valid: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(depth, rgb, valid)`` of an (H, W) equirect map on the exact 2:1 grid H × 2·H.
+
+    A near-2:1 map (e.g. 1181×591, an input written at its own size) spans the full sphere
+    like any equirect map; only its column step differs. Its range is resampled along the
+    rows to 2·H columns bilinearly *in disparity* with invalid pixels kept out
+    (:func:`~.predictor.resize_disparity`, as predictions are resized), its colours
+    bilinearly. Maps that are already 2:1 are returned as they are.
+
+    Args:
+        depth: (H, W) range, 0 = invalid; rgb: (3, H, W); valid: (H, W) bool.
+    """
+    from .predictor import resize_disparity
+
+    height, width = depth.shape
+    if width == 2 * height:
+        return depth, rgb, valid
+    disparity = geo.safe_reciprocal(depth, valid)[None, None]
+    disparity = resize_disparity(disparity, height, 2 * height)[0, 0]
+    colours = torch.nn.functional.interpolate(
+        rgb[None].float(), size=(height, 2 * height), mode="bilinear", align_corners=False
+    )[0]
+    return geo.safe_reciprocal(disparity), colours, disparity > 0
 
 
 def write_mesh(glb_path: str | os.PathLike, ply_path: str | os.PathLike, mesh) -> None:

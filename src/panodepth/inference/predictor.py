@@ -19,7 +19,12 @@ Rotation ensembles (:func:`ensemble_rotations`, :func:`ensemble_disparity`): cop
 unrotated panorama; copy k is the panorama rotated by ``R_k`` (``rotate_equirect``), its
 prediction is rotated back by ``R_kᵀ`` into the original frame, relative copies are aligned
 to copy 0 by a least-squares scale and shift in disparity, and the copies are averaged in
-disparity where each is valid. Rotation choice:
+disparity where each is valid, each with a weight that rises smoothly from 0 at the border of
+its valid region to 1 about 2·:data:`FEATHER_DEG` inside it (:func:`feather_weights`). A
+copy that is invalid somewhere (a stitched teacher's disparity ≤ 0, a pixel whose
+back-rotation touched one) thus fades out instead of dropping out: a hard switch from K to
+K − 1 copies would jump by (that copy − the others' mean)/K in one pixel, a hard-edged
+patch wherever the copies disagree. Rotation choice:
 
 * ``"yaw"`` (students' default): evenly spaced yaws ``k·360°/K`` plus small random pitch and
   roll (±``max_tilt_deg``, default 5°). Students are trained on upright panoramas with yaw
@@ -133,8 +138,45 @@ def _latitude_weight(height: int, width: int, ref: Tensor) -> Tensor:
     return torch.cos(lat).clamp_min(0)[None, None]
 
 
+FEATHER_DEG = 5.0
+"""Half the width (degrees) of the band inside each ensemble copy's valid region over which
+its weight rises from 0 to 1 (:func:`feather_weights`)."""
+
+
+def feather_weights(valid: Tensor, radius: int, floor: float = 1e-3) -> Tensor:
+    """Blending weights of a (B, 1, H, W) equirect validity mask: 0 where invalid, rising
+    linearly from the border of the valid region to 1 at ``2·radius + 1`` pixels inside it
+    (the mask eroded by ``radius`` pixels, then box-averaged over the same radius; the seam
+    wraps and the poles are crossed), never below ``floor`` on a valid pixel (slivers
+    narrower than the ramp). Masks without an invalid pixel weigh 1 everywhere."""
+    weight = valid.float()
+    if radius < 1 or bool(valid.all()):
+        return weight
+    eroded = 1 - _square_pool(1 - weight, radius, F.max_pool2d)  # 0 within radius of invalid
+    ramp = _square_pool(eroded, radius, F.avg_pool2d)
+    return torch.where(valid, ramp.clamp_min(floor), torch.zeros_like(ramp))
+
+
+def _square_pool(x: Tensor, radius: int, pool: Callable[..., Tensor]) -> Tensor:
+    """``pool`` over (2·radius + 1)² windows of an equirect map (separable: rows, then
+    columns), padded with its sphere neighbours: across the poles (the row above row 0 is
+    row 0 on the opposite meridian) and across the seam (column −1 is column W − 1)."""
+    width = x.shape[-1]
+    radius = min(radius, x.shape[-2], width)
+    top = x[..., :radius, :].flip(-2).roll(width // 2, -1)
+    bottom = x[..., -radius:, :].flip(-2).roll(width // 2, -1)
+    x = torch.cat((top, x, bottom), -2)
+    x = torch.cat((x[..., -radius:], x, x[..., :radius]), -1)
+    size = 2 * radius + 1
+    return pool(pool(x, (1, size), stride=1), (size, 1), stride=1)
+
+
 def ensemble_disparity(
-    fn: DisparityFn, images: Tensor, rotations: Tensor, relative: bool = True
+    fn: DisparityFn,
+    images: Tensor,
+    rotations: Tensor,
+    relative: bool = True,
+    feather_deg: float = FEATHER_DEG,
 ) -> Tensor:
     """Average a disparity network over rotated copies of the panoramas.
 
@@ -144,16 +186,20 @@ def ensemble_disparity(
         rotations: (K, 3, 3) rotations, the first the identity (:func:`ensemble_rotations`).
         relative: align every copy to copy 0 by an affine fit in disparity (for relative
             predictions); metric copies are averaged as they are.
+        feather_deg: each copy's weight rises from 0 at the border of its valid region to 1
+            over about twice this many degrees (:func:`feather_weights`); 0 = hard 0/1
+            weights.
 
     Returns:
         (B, 1, H, W) disparity in the frame of the input (0 where no copy is valid).
     """
     rotations = rotations.to(images.device)
+    radius = max(1, round(images.shape[-2] * feather_deg / 180)) if feather_deg > 0 else 0
     first = fn(images).float()
     base_valid = first > 0
-    total = torch.where(base_valid, first, torch.zeros_like(first))
-    count = base_valid.float()
-    weight = _latitude_weight(*images.shape[-2:], images) if relative else None
+    weights = feather_weights(base_valid, radius)
+    total = weights * torch.where(base_valid, first, torch.zeros_like(first))
+    lat_weight = _latitude_weight(*images.shape[-2:], images) if relative else None
     for rot in rotations[1:]:
         rotated = geo.rotate_equirect(images, rot)
         disp = fn(rotated).float()
@@ -162,11 +208,12 @@ def ensemble_disparity(
         valid = back[:, 1:] > 0.999  # no bilinear tap touched an invalid pixel
         disp = back[:, :1] / back[:, 1:].clamp_min(1e-6)
         if relative:
-            disp = align_affine(disp, first, valid & base_valid, weight)
+            disp = align_affine(disp, first, valid & base_valid, lat_weight)
         valid = valid & (disp > 0)
-        total = total + torch.where(valid, disp, torch.zeros_like(disp))
-        count = count + valid.float()
-    return torch.where(count > 0, total / count.clamp_min(1), torch.zeros_like(total))
+        feather = feather_weights(valid, radius)
+        total = total + feather * torch.where(valid, disp, torch.zeros_like(disp))
+        weights = weights + feather
+    return torch.where(weights > 0, total / weights.clamp_min(1e-12), torch.zeros_like(total))
 
 
 def depth_from_disparity(

@@ -39,6 +39,9 @@ from torch import Tensor, nn
 
 from panodepth import geometry as geo
 
+FOV_RANGE = (90.0, 170.0)
+"""The views' field of view, degrees, in [low, high): ≥ 90 to cover the sphere, < 170."""
+
 
 def _view_coords(dirs: Tensor, rotations: Tensor, fov_deg: float) -> tuple[Tensor, Tensor]:
     """Normalised view coordinates and cos of directions in every view.
@@ -243,8 +246,9 @@ class TeacherStitcher(nn.Module):
         align: bool = True,
     ) -> None:
         super().__init__()
-        if not 90.0 <= fov_deg < 170.0:
-            raise ValueError(f"fov_deg must be in [90, 170), got {fov_deg!r}")
+        low, high = FOV_RANGE
+        if not low <= fov_deg < high:
+            raise ValueError(f"fov_deg must be in [{low:g}, {high:g}), got {fov_deg!r}")
         self.teacher = teacher
         self.fov_deg = float(fov_deg)
         self.face_size = face_size

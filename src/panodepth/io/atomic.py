@@ -11,7 +11,8 @@ Failures are :class:`WriteError` s (an ``OSError``) that name the target and say
 happened in words: "no space left on device" (also when a writer reports only a short
 write, as NumPy does), "permission denied". A run killed hard (``SIGKILL``) can still leave a
 hidden temporary file behind: :func:`remove_stale_temporaries` removes those of a target
-before it is written again.
+before it is written again. :func:`output_folder_problem` is the one check, before a command
+reads anything, that its output folder can be one.
 """
 
 from __future__ import annotations
@@ -94,3 +95,17 @@ def atomic_save(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
     """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it to ``path``."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         write(f)
+
+
+def output_folder_problem(out: str | os.PathLike, label: str) -> str | None:
+    """Why ``out`` cannot be an output folder — it, or the first of its parents that exists,
+    is a file — as one line naming the option ``label`` (e.g. ``"--out"``), or None."""
+    out = Path(out)
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if folder.is_dir():
+                return None
+            if folder == out:
+                return f"{label} {out} is a file; give a folder (it is created if missing)"
+            return f"{label} {out}: {folder} is a file, not a folder"
+    return None

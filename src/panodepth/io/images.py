@@ -83,7 +83,8 @@ def as_panorama(
     if (w, h) != (2 * out_h, out_h):
         if w != 2 * h:
             warnings.warn(
-                f"{path}: {w}×{h} is not exactly 2:1; resized to {2 * out_h}×{out_h}",
+                f"{path}: {w}×{h} is not exactly 2:1; taken as a full 360°×180° panorama, "
+                f"stretched to {2 * out_h}×{out_h}",
                 stacklevel=3,
             )
         img = F.interpolate(
