@@ -124,7 +124,7 @@ def test_end_to_end_synth_fit_predict_eval(domains, teacher_dir, tmp_path, capsy
     assert main(["eval", "--checkpoint", str(last), "--data", str(config), "--protocol",
                  "paper", "--out", str(report), "--no_progress"]) == 0  # fmt: skip
     printed = capsys.readouterr().out
-    assert "abs_rel" in printed.lower() and "protocol paper" in printed
+    assert "AbsRel ↓" in printed and "protocol paper" in printed
     results = json.loads(report.read_text())
     assert results["images"] == 2 and 0 < results["metrics"]["abs_rel"] < 10
     assert [r["name"] for r in results["per_image"]] == ["00000", "00001"]
