@@ -58,6 +58,7 @@ def test_quick_demo_writes_a_complete_finite_table(tmp_path, capsys):
     assert figure.width > 6 * QUICK.height * 2 and figure.height > QUICK.figure_rows * QUICK.height
 
 
+@pytest.mark.slow
 def test_simulated_teacher_is_learned_from(tmp_path):
     """Mechanism, not a score: trained on simulated pseudo labels only, the student's
     pseudo-label loss falls."""
@@ -82,6 +83,7 @@ def test_unknown_teacher_is_a_clear_error(tmp_path):
               "--no_progress"])  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_demo_holds_one_label_source_built_from_cfg_teacher(tmp_path):
     """``teacher="simulated"`` → the simulated source with the config's degradations;
     anything else → that teacher as a source. No ``None`` stands for either."""

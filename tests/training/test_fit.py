@@ -30,6 +30,7 @@ def logged(root: Path, name: str) -> list[float]:
     return values
 
 
+@pytest.mark.slow
 def test_fit_validate_test_with_cached_pseudo_labels(domains, teacher_dir, tmp_path, capsys):
     cache = tmp_path / "labels"
     assert main(["pseudo-label", str(domains["b"] / "rgb"), str(cache), "--teacher",
