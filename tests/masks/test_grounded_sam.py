@@ -297,7 +297,7 @@ class TestLoading:
             GroundedSAMMasker(detector="panodepth-tests/no-such-detector", segmenter=tiny_dirs[1])
         msg = str(err.value)
         assert "panodepth-tests/no-such-detector" in msg
-        assert "HF_HUB_OFFLINE is set" in msg
+        assert "offline mode is on (HF_HUB_OFFLINE" in msg
         assert "--local-dir ./no-such-detector" in msg
         assert "detector='./no-such-detector'" in msg
 
@@ -313,3 +313,25 @@ class TestLoading:
 
     def test_tokenizer_vocab_is_the_tiny_one(self, tiny_masker: GroundedSAMMasker) -> None:
         assert len(tiny_masker.detector_processor.tokenizer) == len(TINY_VOCAB)
+
+
+def test_an_unreachable_hub_means_the_cache_only(
+    tiny_dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, network_attempts: list[object]
+) -> None:
+    import socket
+
+    from huggingface_hub import constants
+
+    from panodepth.io.hub import OFFLINE_VARIABLES, PROXY_VARIABLES
+
+    for var in (*OFFLINE_VARIABLES, *PROXY_VARIABLES, "HF_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # online, as far as HF knows
+
+    def no_dns(*args: object, **kwargs: object):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with pytest.raises(MaskerLoadError, match=r"huggingface.co does not resolve"):
+        GroundedSAMMasker(detector="panodepth-tests/no-such-detector", segmenter=tiny_dirs[1])
+    assert network_attempts == []  # not tried: no retries for nothing

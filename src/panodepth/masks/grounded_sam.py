@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor
 
-from panodepth.io.hub import download_instructions
+from panodepth.io.hub import download_instructions, offline_reason
 
 from .base import DEFAULT_MIN_VALID, Masker, check_images
 
@@ -91,7 +91,7 @@ def _load(
     arg: str,
     source: str | os.PathLike,
     default_id: str,
-    load: Callable[[str], _T],
+    load: Callable[..., _T],
 ) -> _T:
     """Call ``load(source)``, turning every way it fails into a :class:`MaskerLoadError`."""
     if _looks_local(source):
@@ -111,12 +111,11 @@ def _load(
                 "`processor.save_pretrained(dir)` (config.json, model.safetensors and the "
                 "processor/tokenizer files). " + _download_hint(kind, arg, default_id)
             ) from err
-    from huggingface_hub import constants
-
+    reason = offline_reason()  # offline, or a Hub that cannot be reached: the cache only
     try:
-        return load(str(source))
+        return load(str(source), **({"local_files_only": True} if reason else {}))
     except (OSError, ValueError) as err:
-        offline = " (HF_HUB_OFFLINE is set)" if constants.HF_HUB_OFFLINE else ""
+        offline = f" ({reason})" if reason else ""
         raise MaskerLoadError(
             f"{kind}: cannot load {str(source)!r} ({arg}=) from the Hugging Face hub or its "
             f"local cache{offline}: {_reason(err)}. " + _download_hint(kind, arg, str(source))
@@ -145,7 +144,7 @@ def _load_model(
     if dtype is not None:
         kwargs["dtype"] = dtype
     model, info = _load(
-        kind, arg, source, default_id, lambda s: model_cls.from_pretrained(s, **kwargs)
+        kind, arg, source, default_id, lambda s, **kw: model_cls.from_pretrained(s, **kwargs, **kw)
     )
     bad = {k: sorted(info.get(k) or ()) for k in ("missing_keys", "mismatched_keys")}
     if any(bad.values()):
