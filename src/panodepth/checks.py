@@ -77,6 +77,7 @@ Shape patterns (:func:`check_shape`) are lists of dimension names, as in kornia'
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -430,10 +431,22 @@ def check_positive(value: float, name: str, allow_zero: bool = False) -> float:
     return v
 
 
+def did_you_mean(value: object, choices: Sequence[object]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a misspelt string ``value``,
+    else ``""`` — the hint every "unknown name" message ends with."""
+    if not isinstance(value, str):
+        return ""
+    names = [c for c in choices if isinstance(c, str)]
+    close = difflib.get_close_matches(value.lower(), names, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def check_choice(value: object, choices: Sequence[object], name: str) -> object:
     """Check that ``value`` is one of ``choices``."""
     if value not in choices:
-        raise ArgumentError(f"{name} must be one of {tuple(choices)!r}, got {value!r}")
+        raise ArgumentError(
+            f"{name} must be one of {tuple(choices)!r}, got {value!r}{did_you_mean(value, choices)}"
+        )
     return value
 
 

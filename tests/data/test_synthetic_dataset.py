@@ -46,8 +46,10 @@ class TestDomains:
         assert stats["office"][0][2] > stats["office"][0][0] - 0.01
 
     def test_unknown_domain(self):
-        with pytest.raises(ValueError, match="unknown domain 'mars'"):
+        with pytest.raises(ValueError, match="unknown domain 'mars'; choose one of"):
             sample_scene("mars", torch.Generator())
+        with pytest.raises(ValueError, match=r"'offfice' \(did you mean 'office'\?\)"):
+            sample_scene("offfice", torch.Generator())
 
     def test_every_indoor_domain_is_closed_with_its_own_scale(self):
         medians = {}

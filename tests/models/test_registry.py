@@ -31,8 +31,10 @@ def test_registry_names_and_duplicates():
     assert "test-tiny" in list_models()
     with pytest.raises(ValueError, match="already registered"):
         register_model("test-tiny")(tiny)
-    with pytest.raises(ValueError, match="unknown model 'nope'"):
+    with pytest.raises(ValueError, match="unknown model 'nope'; available"):
         build_model("nope")
+    with pytest.raises(ValueError, match=r"unknown model 'unifsue' \(did you mean 'unifuse'\?\)"):
+        build_model("unifsue")
 
 
 def test_output_heads():

@@ -25,7 +25,6 @@ module costs nothing.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import socket
@@ -231,11 +230,12 @@ def unknown_name_message(what: str, source: str, known: Sequence[str]) -> str:
     """Why ``source`` names nothing: not one of the ``known`` names, an existing path nor a
     hub id (``owner/name``); with the closest known names, e.g. for a typo. Callers raise it
     *before* any network call (a typo must not wait for the Hub's retries)."""
-    close = difflib.get_close_matches(source.lower(), list(known), n=2, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    from panodepth.checks import did_you_mean
+
     return (
-        f"{what} {source!r} is neither a known name, an existing file or folder, nor a Hugging "
-        f"Face hub id (owner/name).{hint} Known names: {', '.join(known)}."
+        f"{what} {source!r}{did_you_mean(source, known)} is neither a known name, an existing "
+        f"file or folder, nor a Hugging Face hub id (owner/name). Known names: "
+        f"{', '.join(known)}."
     )
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from panodepth.checks import did_you_mean
+
 from .base import Student360
 
 _BUILDERS: dict[str, Callable[..., Student360]] = {}
@@ -48,7 +50,8 @@ def list_models() -> list[str]:
 
 def get_model_builder(name: str) -> Callable[..., Student360]:
     if name not in _BUILDERS:
-        raise ValueError(f"unknown model {name!r}; available: {list_models()}")
+        hint = did_you_mean(name, list_models())
+        raise ValueError(f"unknown model {name!r}{hint}; available: {list_models()}")
     return _BUILDERS[name]
 
 

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import torch
 
+from panodepth.checks import did_you_mean
+
 from .scene import Box, Cylinder, Light, Room, Scene, Sphere
 from .textures import TextureParams, sample_texture_params
 
@@ -260,7 +262,8 @@ def get_domain(domain: str | DomainSpec) -> DomainSpec:
     if isinstance(domain, DomainSpec):
         return domain
     if domain not in DOMAINS:
-        raise ValueError(f"unknown domain {domain!r}; choose one of {domain_names()}")
+        hint = did_you_mean(domain, domain_names())
+        raise ValueError(f"unknown domain {domain!r}{hint}; choose one of {domain_names()}")
     return DOMAINS[domain]
 
 
