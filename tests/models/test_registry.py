@@ -99,3 +99,12 @@ def test_pretrained_backbone_offline_is_a_clear_error(monkeypatch, tmp_path, net
     assert len(calls) == 1 and calls[0].startswith("https://download.pytorch.org/")
     assert network_attempts == []
     assert sum(p.numel() for p in resnet(18).parameters()) == 11_689_512
+
+
+def test_the_architectures_are_exported_like_torchvision_models():
+    import panodepth.models as models
+
+    for name in ("UniFuse", "BiFusePP", "HoHoNet", "EGFormer", "PanoUNet"):
+        cls = getattr(models, name)
+        assert issubclass(cls, models.Student360) and name in models.__all__
+        assert callable(cls.from_pretrained)  # the README's UniFuse.from_pretrained(...)
