@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 
 import pytest
 import torch
@@ -106,8 +107,9 @@ def test_the_demo_holds_one_label_source_built_from_cfg_teacher(tmp_path):
         caches[label_source.name] = make_pseudo_labels(
             cfg, roots["b"], tmp_path, rotate=False, source=label_source, progress=False
         )
-    assert caches[tiny].name == "tiny-da-k2-deg0-s0"
-    assert caches[params.name].name == "simulated-b2-n0.1-k2-deg0-s0"
+    # a teacher folder is named with its weights' checksum; the height is in every name
+    assert re.fullmatch(r"tiny-da-[0-9a-f]{8}-k2-deg0-s0-h32", caches[tiny].name)
+    assert caches[params.name].name == "simulated-b2-n0.1-k2-deg0-s0-h32"
     names = SyntheticPanoramas(roots["b"], labeled=False, height=32).names
     for name, cache in caches.items():
         assert sorted(p.stem for p in cache.iterdir()) == names
@@ -220,8 +222,8 @@ def test_report_compares_the_teacher_with_a_only():
 def test_new_weights_under_the_same_name_never_reuse_cached_labels(tmp_path):
     import zlib
 
-    from panodepth.demo.pipeline import cache_tag
     from panodepth.distill import TeacherSource
+    from panodepth.distill.cache import cache_tag
     from panodepth.teachers import SHIPPED_WEIGHTS, SmallTeacher
 
     shipped = cache_tag(TeacherSource(SmallTeacher(), name="synthetic-small"))

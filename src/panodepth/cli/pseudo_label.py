@@ -5,7 +5,10 @@ column = RGB path) or one image, read as UnlabeledPanoramas reads it; OUT_DIR ge
 <name>.safetensors per panorama, <name> being its path relative to the folder or list file
 (panos/sub/b.png -> OUT_DIR/sub/b.safetensors; see panodepth.distill.cache). Shard the work
 over processes or nodes with --rank/--world_size (defaults: RANK/WORLD_SIZE from torchrun or
-SLURM); finished items are skipped, so an interrupted run resumes where it stopped.
+SLURM); finished items are skipped, so an interrupted run resumes where it stopped. Every file
+records the settings that change its labels (teacher and its weights' checksum, K, --max_deg,
+sizes, masker, seed); a folder holding labels made with other settings is refused, naming what
+differs, unless --overwrite relabels them.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save_faces", action="store_true", help="also store the RGB views")
     parser.add_argument("--no_progress", action="store_true")
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="relabel files made with other settings (default: refuse such a folder)",
+    )  # fmt: skip
 
 
 def run(cfg: Namespace) -> int:
@@ -70,15 +77,20 @@ def run(cfg: Namespace) -> int:
     rank = cfg.rank if cfg.rank is not None else rank
     world = cfg.world_size if cfg.world_size is not None else world
     source = TeacherSource(teacher, masker, projection, name=cfg.teacher).to(cfg.device)
-    summary = precompute_pseudo_labels(
-        source, inputs, cfg.out_dir, rotations=cfg.rotations, max_deg=cfg.max_deg,
-        height=cfg.height, seed=cfg.seed, rank=rank, world_size=world,
-        save_faces=cfg.save_faces, progress=not cfg.no_progress,
-    )  # fmt: skip
+    try:
+        summary = precompute_pseudo_labels(
+            source, inputs, cfg.out_dir, rotations=cfg.rotations, max_deg=cfg.max_deg,
+            height=cfg.height, seed=cfg.seed, rank=rank, world_size=world,
+            save_faces=cfg.save_faces, progress=not cfg.no_progress, overwrite=cfg.overwrite,
+        )  # fmt: skip
+    except ValueError as err:  # CacheSettingsError, bad --rotations / --rank
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     for failure in summary.failed:
         print(f"error: {failure}", file=sys.stderr)
     print(
         f"rank {rank}/{world}: {len(summary.done)} labelled, {len(summary.skipped)} already "
         f"done, {len(summary.failed)} failed → {cfg.out_dir}"
+        + (f" ({len(summary.replaced)} relabelled with new settings)" if summary.replaced else "")
     )
     return 1 if summary.failed else 0

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,10 +38,10 @@ from panodepth.distill import (
     FaceProjection,
     LabelSource,
     SimulatedSource,
-    SimulationParams,
     TeacherSource,
     precompute_pseudo_labels,
 )
+from panodepth.distill.cache import cache_tag
 from panodepth.inference import Predictor
 from panodepth.models import Student360
 from panodepth.training import DepthAnywhere, PanoramaDataModule, save_student
@@ -131,23 +130,6 @@ def build_label_source(cfg: DemoConfig) -> LabelSource:
     return TeacherSource(build_teacher(cfg.teacher), None, FaceProjection("cube"), str(cfg.teacher))
 
 
-def cache_tag(source: LabelSource) -> str:
-    """The cache folder's name prefix of a source (``simulated-b1-n0.05``,
-    ``synthetic-small-1a2b3c4d``: a teacher in one weights file gets the file's CRC-32, so
-    that new weights under the same name never reuse old labels)."""
-    if isinstance(source, SimulatedSource):
-        p = source.params
-        tag = f"simulated-b{p.blur_sigma:g}-n{p.noise:g}"
-        if p.name != SimulationParams(blur_sigma=p.blur_sigma, noise=p.noise).name:
-            tag += f"-{zlib.crc32(p.name.encode()):08x}"  # other degradations than the default
-        return tag
-    tag = Path(source.name).name
-    weights = Path(str(getattr(getattr(source, "teacher", None), "source", "")))
-    if weights.is_file():
-        tag += f"-{zlib.crc32(weights.read_bytes()):08x}"
-    return tag
-
-
 def make_pseudo_labels(
     cfg: DemoConfig,
     unlabeled_root: Path,
@@ -158,7 +140,8 @@ def make_pseudo_labels(
 ) -> Path:
     """Cache K pseudo-label draws of every B panorama from ``source``; returns the folder."""
     max_deg = cfg.max_deg if rotate else 0.0
-    cache = out / "labels" / f"{cache_tag(source)}-k{cfg.rotations}-deg{max_deg:g}-s{cfg.seed}"
+    name = f"{cache_tag(source)}-k{cfg.rotations}-deg{max_deg:g}-s{cfg.seed}-h{cfg.height}"
+    cache = out / "labels" / name
     dataset = SyntheticPanoramas(
         unlabeled_root, labeled=source.needs_ground_truth, height=cfg.height
     )

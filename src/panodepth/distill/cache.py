@@ -22,8 +22,11 @@ with
 and string metadata: ``format`` = :data:`FORMAT`, ``source`` (the panorama's path: how
 :class:`CachedPseudoLabels` matches files to panoramas), ``projection`` (JSON: ``kind``,
 ``face_size``, and for tangent views ``level`` and ``fov_deg`` if set: what rebuilds the
-views), and the provenance ``teacher`` (the source's name), ``seed``, ``max_deg``. A file
-without the format tag, or with another one, is refused, naming the file.
+views), the provenance ``teacher`` (the source's name), ``seed``, ``max_deg``, and
+``settings`` (JSON, :func:`label_settings`: everything that changes the labels — the teacher's
+identity with its weights' checksum (:func:`cache_tag`), its input size and dtype, the masker,
+the projection, K, ``max_deg``, the height, the seed). A file without the format tag, or with
+another one, is refused, naming the file.
 
 Every draw comes back as the record the online teacher makes, a
 :class:`~.pseudo_labels.PseudoLabels` (:func:`load_pseudo_labels`, a batch of one): samples of
@@ -32,9 +35,11 @@ Every draw comes back as the record the online teacher makes, a
 
 Scale-out: item i is processed by rank ``i % world_size`` (``RANK`` / ``WORLD_SIZE`` from
 torchrun or SLURM by default), so any number of processes or nodes can share the work
-without talking to each other. Finished items (files of this format) are skipped
-(resumable) and each file is written atomically. The draws of item ``name`` depend only on
-(seed, name).
+without talking to each other. Finished items (files of this format whose ``settings`` are
+this run's) are skipped (resumable) and each file is written atomically. Files made with other
+settings, or by a version that did not record them, are refused before anything is written
+(:class:`CacheSettingsError`: the folder, what differs, the fix), unless ``overwrite`` asks to
+relabel them. The draws of item ``name`` depend only on (seed, name).
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
-from torch import Tensor
+from torch import Tensor, nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
@@ -63,6 +68,7 @@ from panodepth.io.inputs import InputItem, collect_inputs
 
 from .projection import FaceProjection, panorama_to_faces
 from .pseudo_labels import LabelSource, PseudoLabels
+from .simulated import SimulatedSource, SimulationParams
 
 FORMAT = "panodepth-pseudo-labels/1"
 TENSORS = ("disparity", "valid", "rotation", "keep")  # every file has these
@@ -87,6 +93,107 @@ class CacheSummary:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "path: reason"
+    replaced: list[str] = field(default_factory=list)  # relabelled (overwrite): also in done
+
+
+class CacheSettingsError(ValueError):
+    """A cache folder holds labels made with other settings (or unrecorded ones)."""
+
+
+# ---------------------------------------------------------------------------- the settings
+
+
+def cache_tag(source: LabelSource) -> str:
+    """A source's identity in a few characters (``simulated-b1-n0.05``,
+    ``synthetic-small-1a2b3c4d``): a teacher in one weights file (or a folder with a
+    ``model.safetensors``) gets the file's CRC-32, so that new weights under the same name
+    never count as the old ones. The demo's cache folders are named by it."""
+    if isinstance(source, SimulatedSource):
+        p = source.params
+        tag = f"simulated-b{p.blur_sigma:g}-n{p.noise:g}"
+        if p.name != SimulationParams(blur_sigma=p.blur_sigma, noise=p.noise).name:
+            tag += f"-{zlib.crc32(p.name.encode()):08x}"  # other degradations than the default
+        return tag
+    tag = Path(source.name).name
+    weights = Path(str(getattr(getattr(source, "teacher", None), "source", "")))
+    if weights.is_dir():
+        weights = weights / "model.safetensors"
+    if weights.is_file():
+        tag += f"-{zlib.crc32(weights.read_bytes()):08x}"
+    return tag
+
+
+_MASKER_FIELDS = ("detector_id", "segmenter_id", "text", "box_threshold", "text_threshold")
+
+
+def label_settings(
+    source: LabelSource, rotations: int, max_deg: float, height: int | None, seed: int
+) -> dict[str, Any]:
+    """What changes a panorama's cached labels, as JSON values: recorded in every cache file
+    (metadata ``settings``) and compared when a run resumes into the folder."""
+    teacher = getattr(source, "teacher", None)
+    masker = getattr(getattr(source, "labeler", None), "masker", None)
+    dtype = None
+    if isinstance(teacher, nn.Module):
+        dtype = next((str(p.dtype) for p in teacher.parameters()), None)
+    proj = source.projection
+    settings = {
+        "teacher": cache_tag(source),
+        "teacher_input_size": getattr(teacher, "input_size", None),
+        "dtype": dtype,
+        "masker": None if masker is None else {
+            "kind": type(masker).__name__, "min_valid": getattr(masker, "min_valid", None),
+            **{k: getattr(masker, k) for k in _MASKER_FIELDS if hasattr(masker, k)},
+        },
+        "projection": {"kind": proj.kind, "face_size": proj.face_size, "level": proj.level,
+                       "fov_deg": proj.fov_deg},
+        "rotations": int(rotations),
+        "max_deg": float(max_deg),
+        "height": height,
+        "seed": int(seed),
+    }  # fmt: skip
+    return json.loads(json.dumps(settings))  # as it reads back
+
+
+def _recorded_settings(path: Path) -> dict[str, Any] | None:
+    """A finished file's recorded settings; None if it has none (older versions)."""
+    try:
+        return json.loads(read_pseudo_label_metadata(path)["settings"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
+    def show(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+    keys = [k for k in new if old.get(k) != new[k]] + [k for k in old if k not in new]
+    return ", ".join(f"{k} {show(old.get(k))} → {show(new.get(k))}" for k in keys)
+
+
+def _check_cache_folder(out_dir: Path, targets: list[Path], settings: dict[str, Any]) -> None:
+    """Refuse a folder whose finished files were made with other (or unrecorded) settings."""
+    unrecorded, other = [], []
+    for target in targets:
+        if not is_pseudo_label_file(target):
+            continue  # absent, or unfinished/foreign: labelled anew
+        recorded = _recorded_settings(target)
+        if recorded is None:
+            unrecorded.append(target)
+        elif recorded != settings:
+            other.append((target, recorded))
+    fix = "relabel them with --overwrite or write to another folder"
+    if other:
+        first, recorded = other[0]
+        raise CacheSettingsError(
+            f"{out_dir}: {len(other)} label files were made with other settings "
+            f"({_differences(recorded, settings)}; e.g. {first.name}); {fix}"
+        )
+    if unrecorded:
+        raise CacheSettingsError(
+            f"{out_dir}: {len(unrecorded)} label files were made by an older panodepth that did "
+            f"not record their settings (e.g. {unrecorded[0].name}); {fix}"
+        )
 
 
 # ------------------------------------------------------------------------------ the driver
@@ -112,6 +219,7 @@ def precompute_pseudo_labels(
     save_faces: bool = False,
     progress: bool = True,
     desc: str | None = None,
+    overwrite: bool = False,
 ) -> CacheSummary:
     """Write K = ``rotations`` labelled draws of each panorama of this rank's shard.
 
@@ -136,14 +244,26 @@ def precompute_pseudo_labels(
         save_faces: also store the RGB views the source saw.
         progress, desc: a progress bar, and its label (default ``pseudo-label``, with the
             rank when ``world_size`` > 1).
+        overwrite: relabel files made with other settings (:func:`label_settings`) or by
+            versions that did not record them; without it such a folder is refused.
 
     Returns:
-        What was done, skipped (already in the cache) and failed (unreadable inputs).
+        What was done, skipped (already in the cache with these settings), replaced
+        (relabelled, with ``overwrite``) and failed (unreadable inputs).
+
+    Raises:
+        CacheSettingsError: ``out_dir`` holds labels of these inputs made with other
+            settings, and ``overwrite`` is off (nothing is written).
     """
     if rotations <= 0:
         raise ValueError(f"rotations must be positive, got {rotations}")
     items = _items(source, inputs, height)
     out_dir = Path(out_dir)
+    if height is None and isinstance(inputs, Dataset):
+        height = getattr(inputs, "height", None)  # a dataset's own working height
+    settings = label_settings(source, rotations, max_deg, height, seed)
+    if not overwrite:  # every rank checks every input's file: a mixed folder is refused
+        _check_cache_folder(out_dir, [out_dir / f"{it.name}.safetensors" for it in items], settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = CacheSummary()
     device = source.device
@@ -152,7 +272,8 @@ def precompute_pseudo_labels(
         desc = "pseudo-label" if world_size == 1 else f"pseudo-label rank {rank}/{world_size}"
     for item in tqdm(mine, desc=desc, disable=not progress, unit="pano"):
         target = out_dir / f"{item.name}.safetensors"
-        if is_pseudo_label_file(target):
+        finished = is_pseudo_label_file(target)
+        if finished and _recorded_settings(target) == settings:
             summary.skipped.append(item.name)
             continue
         try:
@@ -181,8 +302,11 @@ def precompute_pseudo_labels(
         write_pseudo_label_file(
             target, labels, item.path, source.name, seed, max_deg, faces,
             teacher_input_size=getattr(getattr(source, "teacher", None), "input_size", None),
+            settings=settings,
         )  # fmt: skip
         summary.done.append(item.name)
+        if finished:
+            summary.replaced.append(item.name)
     return summary
 
 
@@ -237,6 +361,7 @@ def write_pseudo_label_file(
     max_deg: float,
     faces: Tensor | None = None,
     teacher_input_size: int | str | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Path:
     """Write the K draws of one panorama in the cache format (atomically); return the path.
 
@@ -250,6 +375,8 @@ def write_pseudo_label_file(
         teacher_input_size: the size the teacher ran its views at (its ``input_size``:
             pixels, ``"auto"``, or None for the views' own size), stored as
             ``teacher_input_size``.
+        settings: what made the labels (:func:`label_settings`), stored as ``settings``
+            (JSON); without it a resumed run cannot count the file as done.
     """
     tensors = {
         "disparity": labels.disparity.half().cpu().contiguous(),
@@ -275,6 +402,8 @@ def write_pseudo_label_file(
         "max_deg": str(max_deg),
         "teacher_input_size": json.dumps(teacher_input_size),
     }
+    if settings is not None:
+        meta["settings"] = json.dumps(settings)
     blob = save(tensors, metadata=meta)
     target = Path(target)
     atomic_save(target, lambda f: f.write(blob))
