@@ -226,6 +226,20 @@ def load_error_message(
     return message
 
 
+def is_bare_name(source: str | os.PathLike) -> bool:
+    """A bare word: neither an existing path, nor a hub id, nor written like a path or a file
+    (``/``, a leading ``.`` or ``~``, a suffix) — a name to look up, or a typo of one."""
+    text = os.fspath(source)
+    return not (
+        os.path.exists(text)
+        or parse_hub_id(text) is not None
+        or "/" in text
+        or os.sep in text
+        or text.startswith(("~", "."))
+        or Path(text).suffix
+    )
+
+
 def unknown_name_message(what: str, source: str, known: Sequence[str]) -> str:
     """Why ``source`` names nothing: not one of the ``known`` names, an existing path nor a
     hub id (``owner/name``); with the closest known names, e.g. for a typo. Callers raise it

@@ -48,7 +48,7 @@ from panodepth.models.released import (
 )
 
 from .atomic import atomic_save
-from .hub import Download, parse_hub_id, unknown_name_message
+from .hub import Download, is_bare_name, unknown_name_message
 from .pretrained import CARD_NAME, WEIGHTS_NAME, check_config, find_folder, write_config
 
 FORMAT = "panodepth-student/1"
@@ -104,7 +104,7 @@ def read_student_file(
         file = resolve_released(path)
         conv = convert_state_dict(read_release_file(file), source=str(file))
         return conv.arch, conv.options, conv.state
-    if _bare_word(path):  # a typo of a released name, before any network call
+    if is_bare_name(path):  # a typo of a released name, before any network call
         raise ValueError(unknown_name_message("checkpoint", os.fspath(path), released_names()))
     folder = find_folder(path, download)
     if folder is not None:
@@ -126,19 +126,6 @@ def read_student_file(
         return _read_lightning(path)
     meta, state = _read_safetensors(path)
     return (*_name_and_options(meta, path), state)
-
-
-def _bare_word(path: str | os.PathLike) -> bool:
-    """Neither an existing path, nor a hub id, nor anything written like a path or file."""
-    text = os.fspath(path)
-    return not (
-        os.path.exists(text)
-        or parse_hub_id(text) is not None
-        or "/" in text
-        or os.sep in text
-        or text.startswith(("~", "."))
-        or Path(text).suffix
-    )
 
 
 def _name_and_options(meta: dict[str, str], path: Path) -> tuple[str, dict[str, Any]]:

@@ -20,7 +20,7 @@ import os
 
 import torch
 
-from panodepth.io.hub import parse_hub_id, unknown_name_message
+from panodepth.io.hub import is_bare_name, unknown_name_message
 
 from .base import Teacher, TeacherLoadError, WeightsEnum, teacher_options
 from .depth_anything import DepthAnythingTeacher, DepthAnythingWeights
@@ -101,14 +101,9 @@ def build_teacher(
         return TEACHERS[source.lower()].build(**options)
     if source.endswith(".safetensors"):  # a file written by panodepth train-teacher
         return SmallTeacher(source, **options)
-    if not os.path.exists(source) and parse_hub_id(source) is None and not _looks_like_path(source):
+    if is_bare_name(source):  # a typo of a registered name, before any network call
         raise TeacherLoadError(unknown_name_message("teacher", source, list_teachers()), source)
     return DepthAnythingTeacher(source, **options)
-
-
-def _looks_like_path(source: str) -> bool:
-    """A path meant as one (missing folders get Depth Anything's folder message)."""
-    return os.sep in source or "/" in source or source.startswith(("~", "."))
 
 
 for _version in ("v1", "v2"):
